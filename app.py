@@ -1,0 +1,11 @@
+"""Eraser: the Streamlit entry point. Page logic lives in pages/, erasing in the eraser library."""
+
+import streamlit as st
+
+st.set_page_config(page_title="Eraser", page_icon=":material/ink_eraser:", layout="centered")
+st.navigation(
+    [
+        st.Page("pages/erase.py", title="Erase", icon=":material/ink_eraser:", default=True),
+        st.Page("pages/about.py", title="About", icon=":material/info:"),
+    ]
+).run()
