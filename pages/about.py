@@ -1,0 +1,43 @@
+"""The About page: what the app does, its limits, the active backend, and where photos go."""
+
+import streamlit as st
+
+from eraser.images import MAX_FILE_BYTES, MAX_PIXELS
+
+backend = st.session_state.get("eraser_backend", "Local")
+engine = st.session_state.get("eraser_engine", "auto")
+
+st.title("About Eraser")
+st.markdown(
+    """
+Eraser removes unwanted objects from photos: people in the background, wires, litter, a date
+stamp. Upload a photo, paint over what should go (or upload a mask where white means erase),
+press **Erase**, compare before and after, and download the result at full resolution, in the
+format it came in. **Keep erasing** lets you remove one thing after another; **Undo** goes back.
+"""
+)
+
+st.subheader("Limits")
+st.markdown(
+    f"""
+- Formats: JPEG, PNG, BMP and WEBP.
+- At most {MAX_FILE_BYTES // 2**20} MB per file and {MAX_PIXELS / 1e6:.0f} megapixels per photo.
+- Erasing fills the marked area from its surroundings: small and medium objects on textured or
+  even backgrounds come out best; large objects in front of detailed scenes may leave smudges.
+"""
+)
+
+st.subheader("Backend")
+if backend == "Local":
+    st.write(f"Active: **Local**, engine **{engine}**. Photos are erased on the server running this app.")
+else:
+    st.write("Active: **Remote**, an AILabTools-compatible image-erase API.")
+
+st.subheader("Privacy")
+st.markdown(
+    """
+- **Local** keeps your photos on the server running this app: they stay in its memory while
+  you work and are not stored on disk or sent anywhere else.
+- **Remote** sends the photo and the mask to the provider of the API, whose own terms apply.
+"""
+)
