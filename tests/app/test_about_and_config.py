@@ -1,0 +1,37 @@
+"""The About page and the Streamlit settings that must agree with the library."""
+
+import tomllib
+from pathlib import Path
+
+from eraser.images import MAX_FILE_BYTES, MAX_PIXELS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def about_text(app):
+    app.switch_page("pages/about.py").run()
+    assert not app.exception
+    return " ".join(m.value for m in app.markdown)
+
+
+def test_about_tells_limits_backend_and_privacy(app):
+    text = about_text(app)
+    assert f"{MAX_FILE_BYTES // 2**20} MB" in text and f"{MAX_PIXELS / 1e6:.0f} megapixels" in text
+    assert "Active: **Local**, engine **auto**" in text
+    assert "keeps your photos on the server running this app" in text
+    assert "sends the photo and the mask to the provider" in text
+
+
+def test_about_shows_the_backend_chosen_on_the_erase_page(app):
+    app.sidebar.radio[0].set_value("Remote")
+    app.run()
+    assert "Active: **Remote**" in about_text(app)
+    app.switch_page("pages/erase.py").run()
+    assert app.sidebar.radio[0].value == "Remote"  # the choice survives the page change
+
+
+def test_streamlit_settings_match_the_library():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] * 2**20 == MAX_FILE_BYTES  # Streamlit's MB are MiB
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["browser"]["gatherUsageStats"] is False
