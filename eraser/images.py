@@ -42,6 +42,14 @@ _SIGNATURES = [
 _ORIENTATION = 0x0112
 
 
+def _looks_accepted(data: bytes) -> bool:
+    """Whether the bytes start like one of the accepted formats (so a failure means damage)."""
+    return (
+        data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM"))
+        or (data.startswith(b"RIFF") and data[8:12] == b"WEBP")
+    )
+
+
 def format_from_name(filename: str) -> str:
     """The output format that a file name asks for, e.g. 'out.jpg' -> 'JPEG'."""
     ext = PurePath(filename).suffix.lower().lstrip(".")
@@ -94,6 +102,8 @@ def decode(data: bytes, noun: str = "photo", error: type[EraserError] = ImageErr
     except Image.DecompressionBombError:
         image = None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if _looks_accepted(data):
+            raise _damaged(noun, error) from exc
         raise error(
             f"The {noun} is not a {ACCEPTED} image (it looks like {_describe(data)}). "
             f"Choose a {ACCEPTED} file."
@@ -107,11 +117,12 @@ def decode(data: bytes, noun: str = "photo", error: type[EraserError] = ImageErr
         image.load()
         ImageOps.exif_transpose(image, in_place=True)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise error(
-            f"The {noun} file is damaged or incomplete and cannot be read. "
-            "Export or download it again."
-        ) from exc
+        raise _damaged(noun, error) from exc
     return image
+
+
+def _damaged(noun: str, error: type[EraserError]) -> EraserError:
+    return error(f"The {noun} file is damaged or incomplete and cannot be read. Export or download it again.")
 
 
 def _pixels_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
