@@ -26,7 +26,7 @@ PHOTO_TYPES = ["jpg", "jpeg", "png", "bmp", "webp"]
 # Cached by content across sessions and reruns: a brush stroke must never re-decode the photo.
 # A resource, not data: Photo's arrays are read-only, so sharing one object is safe and spares
 # a 36 MB (12 MP) copy on every call.
-@st.cache_resource(max_entries=3, ttl="30m", show_spinner=False)
+@st.cache_resource(max_entries=2, ttl="30m", show_spinner=False)
 def open_photo(data: bytes, name: str | None) -> Photo:
     return Photo.open(data, name)
 
@@ -38,7 +38,9 @@ def preview(data: bytes, name: str | None) -> tuple[bytes, tuple[int, int]]:
     width, height = photo.size
     scale = min(1.0, DISPLAY_BOX[0] / width, DISPLAY_BOX[1] / height)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    image = Image.fromarray(photo.pixels).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    image = photo.to_image().resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if image.mode == "RGBA":  # JPEG has no transparency: show it on white, as viewers do
+        image = Image.alpha_composite(Image.new("RGBA", size, "white"), image).convert("RGB")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=PREVIEW_QUALITY)
     return out.getvalue(), size

@@ -58,6 +58,14 @@ def test_an_upload_shows_the_photo_on_a_screen_sized_canvas(app, canvas, photo_j
     assert not app.error and not app.exception
 
 
+def test_a_transparent_photo_is_shown_on_white(app, canvas):
+    rgba = np.zeros((100, 200, 4), np.uint8)
+    rgba[:, 100:] = (0, 0, 255, 255)  # left half fully transparent (and black underneath)
+    upload(app, encode(rgba), "logo.png", "image/png")
+    shown = pixels(canvas.calls[-1]["background_image"])
+    assert shown[:, :90].min() > 240 and shown[:, 110:, 2].min() > 240
+
+
 def test_erase_shows_before_after_and_a_full_resolution_download(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
