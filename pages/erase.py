@@ -15,7 +15,8 @@ from eraser.errors import EraserError, RemoteError
 
 # The canvas and the previews fit this box: the centered layout's column, a laptop screen's height.
 DISPLAY_BOX = (704, 560)
-PREVIEW_QUALITY = 85
+PREVIEW_QUALITIES = (85, 70, 50)
+PREVIEW_BUDGET = 290_000  # JPEG bytes: under 400 KB once the canvas sends it as base64
 HISTORY_STEPS = 5  # photos kept for Undo; each is an encoded file, a few MB at most
 MARK_COLOR = "rgba(255, 40, 80, 0.45)"  # see-through, so the person sees what they cover
 TOOLS = {"Brush": "freedraw", "Rectangle": "rect"}
@@ -41,8 +42,11 @@ def preview(data: bytes, name: str | None) -> tuple[bytes, tuple[int, int]]:
     image = photo.to_image().resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     if image.mode == "RGBA":  # JPEG has no transparency: show it on white, as viewers do
         image = Image.alpha_composite(Image.new("RGBA", size, "white"), image).convert("RGB")
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=PREVIEW_QUALITY)
+    for quality in PREVIEW_QUALITIES:  # only fine noise all over needs the lower ones
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=quality)
+        if out.tell() <= PREVIEW_BUDGET:
+            break
     return out.getvalue(), size
 
 

@@ -290,9 +290,19 @@ def test_a_stroke_neither_decodes_the_photo_again_nor_erases(app, canvas, photo_
     assert calls == {"open": 2, "erase": 1}
 
 
+def sent_bytes(jpeg):
+    """The size of the data URL the canvas sends to the browser."""
+    return len("data:image/jpeg;base64,") + 4 * -(-len(jpeg) // 3)
+
+
 def test_a_12_megapixel_photo_gets_a_small_canvas_background(app, canvas, big_jpeg):
     upload(app, big_jpeg, "big.jpg")
     call = canvas.calls[-1]
     assert call["width"] <= DISPLAY_BOX[0] and call["height"] <= DISPLAY_BOX[1]
-    payload = len("data:image/jpeg;base64,") + 4 * -(-len(call["background_image"]) // 3)
-    assert payload <= 400_000
+    assert sent_bytes(call["background_image"]) <= 400_000
+
+
+def test_even_pure_noise_stays_under_the_payload_budget(app, canvas):
+    noise = np.random.default_rng(0).random((DISPLAY_BOX[1], DISPLAY_BOX[0], 3)) * 255
+    upload(app, encode(noise.astype(np.uint8), "PNG"), "noise.png", "image/png")
+    assert sent_bytes(canvas.calls[-1]["background_image"]) <= 400_000
