@@ -17,7 +17,9 @@ from eraser.errors import EraserError, RemoteError
 DISPLAY_BOX = (704, 560)
 PREVIEW_QUALITIES = (85, 70, 50)
 PREVIEW_BUDGET = 290_000  # JPEG bytes: under 400 KB once the canvas sends it as base64
-HISTORY_STEPS = 5  # photos kept for Undo; each is an encoded file, a few MB at most
+# Photos kept for Undo, as encoded files: at most this many, and this many bytes (one is always kept).
+HISTORY_STEPS = 5
+HISTORY_BYTES = 100 * 2**20
 MARK_COLOR = "rgba(255, 40, 80, 0.45)"  # see-through, so the person sees what they cover
 TOOLS = {"Brush": "freedraw", "Rectangle": "rect"}
 BACKENDS = ("Local", "Remote")
@@ -66,7 +68,7 @@ def init_state() -> None:
     defaults = {
         "eraser_photo": None,  # {"data": file bytes, "name": original file name, "size": (w, h)}
         "eraser_history": [],  # earlier eraser_photo values, newest last, for Undo
-        "eraser_result": None,  # {"data", "file_name", "mime", "log"} of the last erase
+        "eraser_result": None,  # {"data", "file_name", "mime", "log", "seconds"} of the last erase
         "eraser_upload_error": None,
         "eraser_canvas": 0,  # part of the canvas key: changing it gives an empty canvas
         "eraser_backend": "Local",
@@ -103,7 +105,10 @@ def clear_mask() -> None:
 
 def keep_erasing() -> None:
     photo, result = st.session_state.eraser_photo, st.session_state.eraser_result
-    st.session_state.eraser_history = (st.session_state.eraser_history + [photo])[-HISTORY_STEPS:]
+    history = (st.session_state.eraser_history + [photo])[-HISTORY_STEPS:]
+    while len(history) > 1 and sum(len(old["data"]) for old in history) > HISTORY_BYTES:
+        history.pop(0)
+    st.session_state.eraser_history = history
     set_photo({**photo, "data": result["data"]})
 
 
@@ -179,7 +184,7 @@ def mask_and_erase(photo_state: dict) -> None:
     canvas = st_canvas(
         fill_color=MARK_COLOR,
         stroke_color=MARK_COLOR,
-        stroke_width=brush,
+        stroke_width=brush if tool == "Brush" else 1,  # a thick border would grow the rectangle
         background_image=background,
         width=width,
         height=height,

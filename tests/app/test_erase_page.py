@@ -132,6 +132,18 @@ def test_the_history_is_bounded(app, canvas, photo_jpeg):
     assert len(app.session_state["eraser_history"]) == 5
 
 
+def test_the_history_is_bounded_in_bytes_too(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    big = {"data": bytes(40 * 2**20), "name": "big.png", "size": (6000, 4000)}
+    app.session_state["eraser_history"] = [big, big, big]
+    erase_box(app, canvas)
+    button(app, "Keep erasing").click()
+    app.run()
+    history = app.session_state["eraser_history"]
+    assert len(history) == 3 and sum(len(p["data"]) for p in history) <= 100 * 2**20
+    assert history[-1]["data"] == photo_jpeg  # the newest step is the one kept
+
+
 def test_a_new_upload_resets_the_drawing_and_the_history(app, canvas, photo_jpeg, photo_png):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -164,7 +176,7 @@ def test_the_rectangle_tool_draws_rectangles(app, canvas, photo_jpeg):
     assert (canvas.calls[-1]["drawing_mode"], canvas.calls[-1]["stroke_width"]) == ("freedraw", 80)
     app.radio(key="eraser_tool").set_value("Rectangle")
     app.run()
-    assert canvas.calls[-1]["drawing_mode"] == "rect"
+    assert (canvas.calls[-1]["drawing_mode"], canvas.calls[-1]["stroke_width"]) == ("rect", 1)
     assert app.slider(key="eraser_brush").disabled
 
 
