@@ -91,3 +91,27 @@ def test_a_corrupt_upload_shows_the_message_and_the_page_still_works(page, photo
     upload(page, photo)
     expect(page.locator("canvas.upper-canvas")).to_be_visible()
     expect(alert).to_have_count(0)
+
+
+def test_rectangle_keep_erasing_and_undo(page, photo):
+    upload(page, photo)
+    canvas = page.locator("canvas.upper-canvas")
+    erase = page.get_by_role("button", name="Erase", exact=True)
+    undo = page.get_by_test_id("stButton").get_by_role("button", name="Undo", exact=True)
+    page.get_by_text("Rectangle", exact=True).click()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 50, box["y"] + 50)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 120, box["y"] + 100, steps=8)
+    page.mouse.up()
+    expect(erase).to_be_enabled()
+    erase.click()
+    keep = page.get_by_role("button", name="Keep erasing", exact=True)
+    keep.click()
+
+    expect(page.get_by_role("button", name="Download", exact=True)).to_have_count(0)
+    expect(erase).to_be_disabled()  # the canvas really is empty again
+    expect(undo).to_be_enabled()
+    undo.click()
+    expect(undo).to_be_disabled()
+    expect(erase).to_be_disabled()
