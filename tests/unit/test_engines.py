@@ -1,5 +1,6 @@
 """Engines fill the hole with plausible texture, leave the rest bit-identical, follow the mask."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -102,3 +103,16 @@ def test_hole_at_the_border_is_filled():
     result = erase(Photo.open(encode(pixels)), mask, engine="patchmatch", grow=0)
     assert np.array_equal(result.pixels[~mask], pixels[~mask])
     assert not np.array_equal(result.pixels[mask], pixels[mask])
+
+
+def test_scaled_down_fill_gets_the_photo_grain_back():
+    # A 400 px object makes a window larger than PatchMatch's working size: the fill is upscaled.
+    pixels = scene(900, 700, seed=3)
+    mask = blob(900, 700, (450, 450), 400)
+    result = erase(Photo.open(encode(pixels)), mask, engine="patchmatch", grow=0)
+
+    def grain(rgb):
+        fine = rgb.astype(float) - cv2.GaussianBlur(rgb, (0, 0), 1.0).astype(float)
+        return np.median(np.abs(fine[mask]))
+
+    assert grain(result.pixels) > 0.7 * grain(pixels)
