@@ -4,9 +4,13 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from tests.e2e.server import ROOT, launch_chromium, running_app
+
+
+# Reruns are slower on a busy 2-core CI machine than Playwright's 5 s default allows for.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")

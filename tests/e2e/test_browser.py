@@ -99,6 +99,7 @@ def test_rectangle_keep_erasing_and_undo(page, photo):
     erase = page.get_by_role("button", name="Erase", exact=True)
     undo = page.get_by_test_id("stButton").get_by_role("button", name="Undo", exact=True)
     page.get_by_text("Rectangle", exact=True).click()
+    expect(page.get_by_role("slider")).to_be_disabled()  # the rerun has given the canvas the new tool
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + 50, box["y"] + 50)
     page.mouse.down()
