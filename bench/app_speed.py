@@ -1,6 +1,6 @@
 """Speed of the Erase page on 12 MP JPEGs of about 3 MB, against the targets of the app issue.
 
-    python bench/app_speed.py [--runs 3]
+    python -m bench.app_speed [--runs 3]
 
 Server rows run the page in-process with AppTest and a stand-in canvas; browser rows run
 `streamlit run app.py` in Debian Chromium (/usr/bin/chromium). Each run uses a photo the server
@@ -14,17 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+import streamlit as st
+from playwright.sync_api import expect, sync_playwright
+from streamlit.testing.v1 import AppTest
 
-import numpy as np  # noqa: E402
-import streamlit as st  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from tests.app.fake_canvas import FakeCanvas  # noqa: E402
-from tests.e2e.server import launch_chromium, running_app  # noqa: E402
-from tests.photos import encode, scene  # noqa: E402
+from tests.app.fake_canvas import FakeCanvas
+from tests.e2e.server import ROOT, launch_chromium, running_app
+from tests.photos import encode, scene
 
 SIZE = (4000, 3000)
 QUALITY = 86  # about 3 MB for this scene
