@@ -1,0 +1,74 @@
+"""Turn the two uploaded files into (photo, mask), or the contract's error code for what is wrong.
+
+The checks run in the contract's order of cheapness: size, then format from the first bytes,
+then the resolution from the header, and only then a full decode.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from eraser import contract
+from eraser.errors import ImageError, MaskError
+from eraser.images import Photo
+from eraser.masks import load_mask
+
+
+class ContractError(Exception):
+    """A request the contract refuses; code is a key of eraser.contract.ERRORS."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def sniff(data: bytes) -> str | None:
+    """The format the first bytes announce, if it is one the contract accepts."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"BM"):
+        return "BMP"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def check_file(data: bytes) -> tuple[int, int]:
+    """The (width, height) a file's header declares, after the size and format checks."""
+    if not data:
+        raise ContractError("PARAMETERS_CANNOT_EMPTY")
+    if len(data) > contract.MAX_FILE_BYTES:
+        raise ContractError("FILE_SIZE_EXCEEDS_LIMIT")
+    if sniff(data) is None:
+        raise ContractError("UNSUPPORTED_FILE_TYPES")
+    try:
+        with Image.open(io.BytesIO(data)) as header:  # reads the header only, no pixels
+            size = header.size
+    except Exception:  # PIL raises many types for damaged headers
+        raise ContractError("FILE_DECODING_FAILURE") from None
+    if max(size) > contract.MAX_SIDE:
+        raise ContractError("FILE_RESOLUTION_EXCEEDS_LIMITS")
+    return size
+
+
+def read_request(image: bytes, mask: bytes) -> tuple[Photo, np.ndarray]:
+    check_file(image)
+    mask_size = check_file(mask)
+    try:
+        photo = Photo.open(image)
+    except ImageError:
+        raise ContractError("FILE_DECODING_FAILURE") from None
+    if mask_size != photo.size:
+        raise ContractError("ERROR_MASK_IMAGE_RESOLUTION_MISMATCH")
+    try:
+        pixels = load_mask(mask, photo.size)
+    except MaskError:
+        raise ContractError("FILE_DECODING_FAILURE") from None
+    if not pixels.any():
+        raise ContractError("ERROR_INVALID_PARAMETER")  # nothing to erase
+    return photo, pixels
