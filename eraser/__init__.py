@@ -1,0 +1,26 @@
+"""Eraser: remove objects from photos. Bytes in, a validated photo and mask, an engine, bytes out.
+
+    >>> photo = Photo.open(open("street.jpg", "rb").read(), name="street.jpg")
+    >>> mask = load_mask(open("mask.png", "rb").read(), photo.size)
+    >>> open(photo.output_name(), "wb").write(erase(photo, mask).encode())
+"""
+
+from . import engines
+from .errors import EngineError, EraserError, ImageError, MaskError, RemoteError
+from .images import Photo
+from .masks import fit_mask, load_mask, mask_from_drawing
+from .pipeline import erase
+
+__all__ = [
+    "EngineError",
+    "EraserError",
+    "ImageError",
+    "MaskError",
+    "Photo",
+    "RemoteError",
+    "engines",
+    "erase",
+    "fit_mask",
+    "load_mask",
+    "mask_from_drawing",
+]

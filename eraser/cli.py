@@ -1,0 +1,77 @@
+"""The command line: `python -m eraser erase IMAGE MASK -o OUT`, `python -m eraser engines`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import engines
+from .errors import EraserError
+from .images import Photo, format_from_name
+from .masks import load_mask
+from .pipeline import DEFAULT_GROW, erase
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        # One line, like every other bad input, instead of argparse's usage block.
+        sys.stderr.write(f"error: {message} (see --help)\n")
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise EraserError(f"Cannot read the {what} '{path}': {exc.strerror or exc}.") from exc
+
+
+def _erase(args: argparse.Namespace) -> int:
+    photo = Photo.open(_read(args.image, "image"), name=Path(args.image).name)
+    out = Path(args.output) if args.output else Path(args.image).with_name(photo.output_name())
+    fmt = format_from_name(out.name)
+    mask = load_mask(_read(args.mask, "mask"), photo.size)
+    data = erase(photo, mask, engine=args.engine, grow=args.grow).encode(fmt)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise EraserError(f"Cannot write '{out}': {exc.strerror or exc}.") from exc
+    print(out)
+    return 0
+
+
+def _engines(args: argparse.Namespace) -> int:
+    for name in engines.names():
+        print(name)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m eraser", description="Erase objects from photos.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("erase", help="erase the masked part of a photo")
+    run.add_argument("image", help="photo: JPEG, PNG, BMP or WEBP")
+    run.add_argument("mask", help="mask image: white (non-zero) = erase")
+    run.add_argument("-o", "--output", help="output file (default: <stem>_erased.<ext> beside the photo)")
+    run.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT)
+    run.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
+    run.set_defaults(func=_erase)
+
+    listing = commands.add_parser("engines", help="list the engines, one per line")
+    listing.set_defaults(func=_engines)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except EraserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
