@@ -22,6 +22,7 @@ import requests
 from eraser import contract
 from eraser.errors import ImageError, MaskError, RemoteError
 from eraser.images import Photo
+from eraser.masks import require_marks
 from eraser.remote import download
 from eraser.remote.window import Upload, paste_back, plan_upload
 
@@ -110,9 +111,8 @@ class RemoteEraser:
         if mask.shape != photo.pixels.shape[:2]:
             raise MaskError(f"The mask is {mask.shape[1]}x{mask.shape[0]} but the photo is "
                             f"{photo.size[0]}x{photo.size[1]}: draw the mask on this photo again.")
-        if not mask.any():
-            raise MaskError("The mask is empty: paint over what to erase.")
-        upload = plan_upload(photo.pixels, mask, photo.format)
+        require_marks(mask)  # an empty mask would spend a request (and credits) on nothing
+        upload = plan_upload(photo.pixels, mask, photo.lossless)
         deadline = time.monotonic() + self.budget
 
         body, attempts = self._retrying(lambda: self._post(upload, deadline), deadline)

@@ -42,9 +42,9 @@ def _fits(data: bytes, size: tuple[int, int]) -> bool:
     return len(data) <= contract.SAFE_FILE_BYTES and max(size) <= contract.MAX_SIDE
 
 
-def _ladder(source_format: str) -> list[tuple[str, int | None]]:
-    lossless = [("PNG", None)] if source_format != "JPEG" else []
-    return lossless + [("JPEG", 92), ("JPEG", 80)]
+def _ladder(lossless: bool) -> list[tuple[str, int | None]]:
+    # A lossless photo goes as PNG while that fits; JPEG is the fallback that always gets smaller.
+    return ([("PNG", None)] if lossless else []) + [("JPEG", 92), ("JPEG", 80)]
 
 
 def _mask_png(mask: np.ndarray) -> bytes:
@@ -59,10 +59,10 @@ def _window(mask: np.ndarray) -> tuple[int, int, int, int]:
     return (max(0, left - margin), max(0, top - margin), min(width, right + margin), min(height, bottom + margin))
 
 
-def plan_upload(pixels: np.ndarray, mask: np.ndarray, source_format: str) -> Upload:
+def plan_upload(pixels: np.ndarray, mask: np.ndarray, lossless: bool) -> Upload:
     """What to send for this photo: the whole photo when it fits, else the smallest change that fits."""
     height, width = mask.shape
-    ladder = _ladder(source_format)
+    ladder = _ladder(lossless)
     first_format, first_quality = ladder[0]
     whole = _encode(pixels, first_format, first_quality)
     if _fits(whole, (width, height)):

@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         photo, pixels = read_request(image, mask)
         try:
             result = erase(photo, pixels, engine=settings.engine, grow=settings.grow)
-        except MaskError:
+        except MaskError:  # the mask marks nothing to erase
             raise ContractError("ERROR_INVALID_PARAMETER") from None
         except EngineError:
             raise ContractError("PROCESSING_FAILURE") from None

@@ -14,6 +14,7 @@ from PIL import Image
 from eraser import contract
 from eraser.errors import ImageError, MaskError
 from eraser.images import Photo
+from eraser.images import _looks_accepted as looks_accepted  # 415 (not ours) vs 400 (damaged)
 from eraser.masks import load_mask
 
 
@@ -25,26 +26,13 @@ class ContractError(Exception):
         self.code = code
 
 
-def sniff(data: bytes) -> str | None:
-    """The format the first bytes announce, if it is one the contract accepts."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if data.startswith(b"BM"):
-        return "BMP"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
-
-
 def check_file(data: bytes) -> tuple[int, int]:
     """The (width, height) a file's header declares, after the size and format checks."""
     if not data:
         raise ContractError("PARAMETERS_CANNOT_EMPTY")
     if len(data) > contract.MAX_FILE_BYTES:
         raise ContractError("FILE_SIZE_EXCEEDS_LIMIT")
-    if sniff(data) is None:
+    if not looks_accepted(data):
         raise ContractError("UNSUPPORTED_FILE_TYPES")
     try:
         with Image.open(io.BytesIO(data)) as header:  # reads the header only, no pixels
@@ -58,7 +46,7 @@ def check_file(data: bytes) -> tuple[int, int]:
 
 def read_request(image: bytes, mask: bytes) -> tuple[Photo, np.ndarray]:
     check_file(image)
-    mask_size = check_file(mask)
+    mask_size = check_file(mask)  # compared before load_mask, which would rescale a same-shape mask
     try:
         photo = Photo.open(image)
     except ImageError:
@@ -66,9 +54,6 @@ def read_request(image: bytes, mask: bytes) -> tuple[Photo, np.ndarray]:
     if mask_size != photo.size:
         raise ContractError("ERROR_MASK_IMAGE_RESOLUTION_MISMATCH")
     try:
-        pixels = load_mask(mask, photo.size)
+        return photo, load_mask(mask, photo.size)
     except MaskError:
         raise ContractError("FILE_DECODING_FAILURE") from None
-    if not pixels.any():
-        raise ContractError("ERROR_INVALID_PARAMETER")  # nothing to erase
-    return photo, pixels

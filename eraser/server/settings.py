@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from eraser import contract
+from eraser import contract, engines
+from eraser.pipeline import DEFAULT_GROW
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,8 @@ class Settings:
     result_ttl: float = contract.URL_TTL_SECONDS  # seconds a result URL works, then 404
     workers: int = max(1, (os.cpu_count() or 2) - 1)  # erases running at once
     max_queue: int = 64  # requests waiting for a worker; beyond that, 503 flow restriction
-    engine: str = "auto"
-    grow: int = 5
+    engine: str = engines.DEFAULT
+    grow: int = DEFAULT_GROW
     public_url: str = ""  # origin put into image_url (behind a proxy); default: the request's own
     purge_interval: float = 60.0
 
@@ -25,7 +26,10 @@ class Settings:
     def from_env(cls, environ=os.environ) -> "Settings":
         def number(name, default, kind):
             value = environ.get(name, "").strip()
-            return kind(value) if value else default
+            try:
+                return kind(value) if value else default
+            except ValueError:
+                raise ValueError(f"{name} must be a number, not {value!r}.") from None
 
         keys = tuple(k.strip() for k in environ.get("ERASER_API_KEYS", "").split(",") if k.strip())
         return cls(
