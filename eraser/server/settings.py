@@ -15,7 +15,9 @@ class Settings:
     api_keys: tuple[str, ...]  # accepted ailabapi-api-key values; never empty in a running app
     result_dir: Path = Path("results")
     result_ttl: float = contract.URL_TTL_SECONDS  # seconds a result URL works, then 404
-    workers: int = max(1, (os.cpu_count() or 2) - 1)  # erases running at once
+    # Erases running at once. One per CPU: decoding and encoding run in the same workers, the event
+    # loop itself does little (bench/server_load.py: 2 workers beat 1 on a 2-CPU machine).
+    workers: int = os.cpu_count() or 1
     max_queue: int = 64  # requests waiting for a worker; beyond that, 503 flow restriction
     engine: str = engines.DEFAULT
     grow: int = DEFAULT_GROW
