@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -97,6 +98,8 @@ def main() -> None:
     parser.add_argument("--engine", default="auto")
     parser.add_argument("--workers", type=int, help="ERASER_WORKERS (default: the server's, CPUs - 1)")
     args = parser.parse_args()
+    # On SIGTERM, unwind through `finally`, which stops the server this script started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     width, height = (int(v) for v in args.size.lower().split("x"))
     inputs = _inputs(width, height)
     port = _free_port()

@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from eraser.errors import RemoteError
+
 PATH = "/api/image/editing/image-erase"
 DEFAULT_URL = "https://www.ailabapi.com" + PATH
 KEY_HEADER = "ailabapi-api-key"
@@ -83,6 +85,16 @@ def spec_for(status: int | None, code: str) -> ErrorSpec:
         # A 429 that does not say "credits" is a rate limit, which passes.
         return ErrorSpec(status, True, _RETRY_LATER)
     return ErrorSpec(status, False, f"The service refused the request (HTTP {status}): check the photo, the mask and the key.")
+
+
+def remote_error(code: str, status: int | None = None, *, retryable: bool | None = None,
+                 retry_after: float | None = None, detail: str = "") -> RemoteError:
+    """The RemoteError a client raises for a code (its message from the table), with the status
+    it came with; detail (a server's own words, or sizes) is added in brackets."""
+    spec = spec_for(status, code)
+    message = f"{spec.message} ({detail})" if detail else spec.message
+    return RemoteError(message, code=code or f"HTTP_{status}", status=status,
+                       retryable=spec.retryable if retryable is None else retryable, retry_after=retry_after)
 
 
 def _envelope(status: int, code: str, message: str) -> dict:

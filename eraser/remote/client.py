@@ -20,8 +20,9 @@ import numpy as np
 import requests
 
 from eraser import contract
+from eraser.contract import remote_error
 from eraser.errors import ImageError, MaskError, RemoteError
-from eraser.images import Photo
+from eraser.images import MAX_FILE_BYTES, Photo
 from eraser.masks import require_marks
 from eraser.remote import download
 from eraser.remote.window import Upload, paste_back, plan_upload
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 
 KEY_ENV = "AILAB_API_KEY"
 URL_ENV = "AILAB_API_URL"
-# A result may be a lossless PNG of a photo that was sent as a 3 MB JPEG.
-MAX_RESULT_BYTES = 64 * 1024 * 1024
+# A result may be a lossless PNG of a photo that was sent as a 3 MB JPEG; Photo.open's own cap.
+MAX_RESULT_BYTES = MAX_FILE_BYTES
 _KEY_PATTERN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what an HTTP header can carry as is
 
 
@@ -59,21 +60,13 @@ class RemoteResult:
                 f"were put back into the full-size photo.")
 
 
-def _error(code: str, status: int | None = None, retryable: bool | None = None,
-           retry_after: float | None = None, detail: str = "") -> RemoteError:
-    spec = contract.spec_for(status, code)
-    message = f"{spec.message} ({detail})" if detail else spec.message
-    return RemoteError(message, code=code or f"HTTP_{status}", status=status,
-                       retryable=spec.retryable if retryable is None else retryable, retry_after=retry_after)
-
-
 def _endpoint(url: str) -> str:
     """A full endpoint URL, or an origin (https://host[:port]) that gets the contract's path."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise _error("BAD_API_URL")
+        raise remote_error("BAD_API_URL")
     if parts.scheme == "http" and not download.is_loopback_url(url):
-        raise _error("BAD_API_URL")  # the key would cross the network in clear text
+        raise remote_error("BAD_API_URL")  # the key would cross the network in clear text
     return url.strip() if parts.path not in ("", "/") else url.strip().rstrip("/") + contract.PATH
 
 
@@ -91,9 +84,9 @@ class RemoteEraser:
                  session: requests.Session | None = None):
         key = (os.environ.get(KEY_ENV, "") if api_key is None else api_key).strip()
         if not key:
-            raise _error("NO_API_KEY")
+            raise remote_error("NO_API_KEY")
         if not _KEY_PATTERN.fullmatch(key):
-            raise _error("BAD_API_KEY_FORMAT")  # requests would echo the bad value in its error
+            raise remote_error("BAD_API_KEY_FORMAT")  # requests would echo the bad value in its error
         self._key = key
         self.url = _endpoint(url or os.environ.get(URL_ENV, "") or contract.DEFAULT_URL)
         self.timeout, self.budget = timeout, budget
@@ -125,9 +118,9 @@ class RemoteEraser:
         try:
             answer = Photo.open(data)
         except ImageError:
-            raise _error("BAD_RESULT_IMAGE") from None
+            raise remote_error("BAD_RESULT_IMAGE") from None
         if answer.size != upload.size:
-            raise _error("BAD_RESULT_IMAGE", detail=f"sent {upload.size[0]}x{upload.size[1]}, got {answer.size[0]}x{answer.size[1]}")
+            raise remote_error("BAD_RESULT_IMAGE", detail=f"sent {upload.size[0]}x{upload.size[1]}, got {answer.size[0]}x{answer.size[1]}")
         result = photo.replace(paste_back(photo.pixels, mask, upload, answer.pixels))
         return RemoteResult(result, data, image_url, expires_at, upload.windowed, upload.box, upload.size,
                             attempts, str(body.get("request_id", "")))
@@ -158,9 +151,9 @@ class RemoteEraser:
             response = self._session.post(self.url, files=files, headers={contract.KEY_HEADER: self._key},
                                           timeout=self._timeout(deadline), allow_redirects=False)
         except requests.Timeout:
-            raise _error("TIMEOUT") from None
+            raise remote_error("TIMEOUT") from None
         except requests.RequestException:
-            raise _error("CONNECTION_FAILED") from None
+            raise remote_error("CONNECTION_FAILED") from None
         return self._read(response)
 
     def _read(self, response: requests.Response) -> dict:
@@ -172,22 +165,23 @@ class RemoteEraser:
             body = None
         if not isinstance(body, dict):
             if response.status_code == 200:
-                raise _error("BAD_RESPONSE", 200)
-            raise _error("", response.status_code, retry_after=_retry_after(response))
+                raise remote_error("BAD_RESPONSE", 200)
+            raise remote_error("", response.status_code, retry_after=_retry_after(response))
         error_code = body.get("error_code")
+        if response.status_code == 200 and not isinstance(error_code, int):
+            raise remote_error("BAD_RESPONSE", 200)  # JSON, but not this contract's
         if response.status_code == 200 and error_code == 0:
             data = body.get("data")
             if not isinstance(data, dict) or not isinstance(data.get("image_url"), str) or not data["image_url"]:
-                raise _error("BAD_RESPONSE", 200)
+                raise remote_error("BAD_RESPONSE", 200)
             return body
         status = response.status_code
-        if status == 200 and isinstance(error_code, int):
+        if status == 200:
             status = error_code  # the contract: a failure's error_code equals its HTTP status
         detail = body.get("error_detail") if isinstance(body.get("error_detail"), dict) else {}
         code = str(detail.get("code") or body.get("error_code_str") or "")
-        known = code in contract.ERRORS
-        server_text = "" if known else self._scrub(str(detail.get("message") or body.get("error_msg") or ""))
-        raise _error(code, status, retry_after=_retry_after(response), detail=server_text)
+        server_text = "" if code in contract.ERRORS else self._scrub(str(detail.get("message") or body.get("error_msg") or ""))
+        raise remote_error(code, status, retry_after=_retry_after(response), detail=server_text)
 
     def _scrub(self, text: str) -> str:
         """A server's own words, shortened and without the key, for codes we have no message for."""

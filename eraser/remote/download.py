@@ -18,18 +18,11 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from eraser.contract import ERRORS
-from eraser.errors import RemoteError
+from eraser.contract import remote_error
 
 MAX_REDIRECTS = 3
 CHUNK = 64 * 1024
 LOCAL_HOSTS = {"localhost", "localhost.localdomain"}
-
-
-def _error(code: str, status: int | None = None, retryable: bool | None = None) -> RemoteError:
-    spec = ERRORS[code]
-    return RemoteError(spec.message, code=code, status=status,
-                       retryable=spec.retryable if retryable is None else retryable)
 
 
 def is_loopback_url(url: str) -> bool:
@@ -53,16 +46,16 @@ def check_url(url: str, allow_local: bool) -> None:
     parts = urlsplit(url)
     allowed = ("https", "http") if allow_local else ("https",)
     if parts.scheme not in allowed or not parts.hostname or parts.username or parts.password:
-        raise _error("UNSAFE_RESULT_URL")
+        raise remote_error("UNSAFE_RESULT_URL")
     if allow_local:
         return
     try:
         port = parts.port or 443
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError, UnicodeError):
-        raise _error("CONNECTION_FAILED") from None
+        raise remote_error("CONNECTION_FAILED") from None
     if not infos or not all(_public(ipaddress.ip_address(info[4][0])) for info in infos):
-        raise _error("UNSAFE_RESULT_URL")
+        raise remote_error("UNSAFE_RESULT_URL")
 
 
 def fetch(url: str, *, allow_local: bool, max_bytes: int, timeout: float, deadline: float,
@@ -75,26 +68,26 @@ def fetch(url: str, *, allow_local: bool, max_bytes: int, timeout: float, deadli
             response = session.get(url, stream=True, allow_redirects=False, timeout=timeout,
                                    headers={"Accept-Encoding": "identity"})
         except requests.Timeout:
-            raise _error("TIMEOUT") from None
+            raise remote_error("TIMEOUT") from None
         except requests.RequestException:
-            raise _error("CONNECTION_FAILED") from None
+            raise remote_error("CONNECTION_FAILED") from None
         with response:
             if response.is_redirect:
                 url = urljoin(url, response.headers.get("Location", ""))
                 if urlsplit(url).hostname != host:
-                    raise _error("UNSAFE_RESULT_URL")
+                    raise remote_error("UNSAFE_RESULT_URL")
                 continue
             if response.status_code != 200:
-                raise _error("RESULT_DOWNLOAD_FAILED", response.status_code,
-                             retryable=response.status_code >= 500 or response.status_code == 429)
+                raise remote_error("RESULT_DOWNLOAD_FAILED", response.status_code,
+                                   retryable=response.status_code >= 500 or response.status_code == 429)
             return _read_capped(response, max_bytes, deadline)
-    raise _error("UNSAFE_RESULT_URL")  # a redirect chain this long is not a result
+    raise remote_error("UNSAFE_RESULT_URL")  # a redirect chain this long is not a result
 
 
 def _read_capped(response: requests.Response, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
-        raise _error("BAD_RESULT_IMAGE")
+        raise remote_error("BAD_RESULT_IMAGE")
     chunks, total = [], 0
     try:
         while True:
@@ -104,12 +97,12 @@ def _read_capped(response: requests.Response, max_bytes: int, deadline: float) -
                 break
             total += len(chunk)
             if total > max_bytes:
-                raise _error("BAD_RESULT_IMAGE")
+                raise remote_error("BAD_RESULT_IMAGE")
             if time.monotonic() > deadline:
-                raise _error("TIMEOUT")
+                raise remote_error("TIMEOUT")
             chunks.append(chunk)
     except (urllib3.exceptions.TimeoutError, TimeoutError):
-        raise _error("TIMEOUT") from None
+        raise remote_error("TIMEOUT") from None
     except (urllib3.exceptions.HTTPError, OSError):  # reading the raw stream bypasses requests' wrapping
-        raise _error("CONNECTION_FAILED") from None
+        raise remote_error("CONNECTION_FAILED") from None
     return b"".join(chunks)
