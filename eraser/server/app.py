@@ -96,17 +96,14 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
             raise ContractError("PROCESSING_FAILURE") from None
         return store.put(result.encode(), result.mime_type(), clock() + settings.result_ttl)
 
-    async def purge_now():
-        removed = await asyncio.get_running_loop().run_in_executor(None, store.purge, clock())
-        if removed:
-            log.info("removed %d expired results", removed)
-
     @asynccontextmanager
     async def lifespan(app):
         async def purge_forever():
             while True:
                 try:
-                    await purge_now()
+                    removed = await asyncio.get_running_loop().run_in_executor(None, store.purge, clock())
+                    if removed:
+                        log.info("removed %d expired results", removed)
                 except Exception:  # a failed sweep must not stop the next ones
                     log.exception("purging expired results failed")
                 await asyncio.sleep(settings.purge_interval)
@@ -123,7 +120,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
-        # A wrong key is reported before a malformed form, as the provider does.
+        # A wrong key is reported before a malformed form: without a key, nothing else matters.
         if not authorized(request.headers.get(contract.KEY_HEADER)):
             return contract_error("ERROR_USER_NOT_EXISTS")
         missing = any(error.get("type") == "missing" for error in exc.errors())

@@ -115,7 +115,8 @@ class Flaky:
 
 
 class Scripted:
-    """A fake provider: each POST gets the next scripted answer; GETs of /files/... serve `files`."""
+    """A fake provider: each POST gets the next scripted answer (the last one repeats); a GET of a
+    path in `files` gets (status, bytes or [(delay, chunk), ...] to trickle, headers)."""
 
     def __init__(self):
         self.answers: list[tuple[int, bytes, str, dict]] = []
