@@ -35,13 +35,16 @@ class Clock:
         self.now += seconds
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextmanager
 def serving(app):
     """Run an ASGI app under uvicorn in a thread on a free 127.0.0.1 port; yields its origin."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
                                            log_level="info", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -88,9 +88,14 @@ def test_photo_over_3mb_sends_a_window(server):
     assert not np.array_equal(result.photo.pixels[mask], photo.pixels[mask])
 
 
+def _gradient(width, height):
+    """A wide, light photo: over the side limit while far under the byte limit."""
+    pixels = np.tile(np.linspace(0, 255, width, dtype=np.uint8)[None, :, None], (height, 1, 3))
+    return Photo.open(encode(pixels)), pixels
+
+
 def test_photo_4096_wide_sends_a_window_below_the_limit(server):
-    pixels = np.tile(np.linspace(0, 255, 4500, dtype=np.uint8)[None, :, None], (60, 1, 3))
-    photo = Photo.open(encode(pixels))
+    photo, _ = _gradient(4500, 60)
     mask = np.zeros((60, 4500), bool)
     mask[20:40, 4000:4100] = True
     result = client(server).erase(photo, mask)
@@ -100,8 +105,7 @@ def test_photo_4096_wide_sends_a_window_below_the_limit(server):
 
 
 def test_mask_box_over_the_limit_is_downscaled_and_pasted_back_at_full_size(server):
-    pixels = np.tile(np.linspace(0, 255, 4400, dtype=np.uint8)[None, :, None], (80, 1, 3))
-    photo = Photo.open(encode(pixels))
+    photo, pixels = _gradient(4400, 80)
     mask = np.zeros((80, 4400), bool)
     mask[30:50, 100:4300] = True
     result = client(server).erase(photo, mask)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -18,19 +17,13 @@ from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
 from tests.conftest import ROOT
 
-from .support import scene
+from .support import free_port, scene
 
 START_TIMEOUT = 20.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve(tmp_path, keys: str | None):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ERASER_", "AILAB_"))}
     env.update(PYTHONPATH=str(ROOT), ERASER_RESULT_DIR=str(tmp_path / "results"), ERASER_ENGINE="telea")
     if keys is not None:
