@@ -37,6 +37,8 @@ def check_file(data: bytes) -> tuple[int, int]:
     try:
         with Image.open(io.BytesIO(data)) as header:  # reads the header only, no pixels
             size = header.size
+    except Image.DecompressionBombError:  # a header declaring hundreds of megapixels
+        raise ContractError("FILE_RESOLUTION_EXCEEDS_LIMITS") from None
     except Exception:  # PIL raises many types for damaged headers
         raise ContractError("FILE_DECODING_FAILURE") from None
     if max(size) > contract.MAX_SIDE:

@@ -3,8 +3,10 @@ the success envelope, result expiry, bounded bodies and concurrency, keys."""
 
 from __future__ import annotations
 
+import struct
 import threading
 import time
+import zlib
 
 import numpy as np
 import pytest
@@ -105,6 +107,16 @@ def test_resolution_4096_is_refused(server):
     mask = np.zeros((8, 4096), bool)
     mask[2:4, 10:20] = True
     assert_error(post(server, encode(wide), mask_png(mask)), "FILE_RESOLUTION_EXCEEDS_LIMITS")
+
+
+def test_a_header_declaring_a_huge_image_is_a_resolution_error(server, good):
+    def chunk(kind, payload):
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    # 30000 x 30000 declared in a few dozen bytes: refused from the header, never decoded.
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    assert_error(post(server, bomb, good[1]), "FILE_RESOLUTION_EXCEEDS_LIMITS")
 
 
 def test_mismatched_mask(server, good):
