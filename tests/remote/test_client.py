@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-import cv2
 import numpy as np
 import pytest
 import requests
@@ -13,6 +12,8 @@ import requests
 from eraser import contract
 from eraser.errors import MaskError, RemoteError
 from eraser.images import Photo
+from eraser.masks import grow
+from eraser.pipeline import DEFAULT_GROW
 from eraser.remote import RemoteEraser
 
 from .support import KEY, Flaky, encode, make_app, scene
@@ -25,7 +26,9 @@ def client(origin, **options):
 
 
 def outside_unchanged(result, photo, mask):
-    return np.array_equal(result.photo.pixels[~mask], photo.pixels[~mask])
+    """Every pixel outside the mask as the client widened it (eraser's default 5 px) is the original."""
+    widened = grow(mask, DEFAULT_GROW)
+    return np.array_equal(result.photo.pixels[~widened], photo.pixels[~widened])
 
 
 def test_success(server):
@@ -36,6 +39,20 @@ def test_success(server):
     assert outside_unchanged(result, photo, mask)
     assert np.abs(result.photo.pixels[mask].astype(int) - photo.pixels[0, 0]).mean() < 10
     assert Photo.open(result.data).size == photo.size  # the downloaded bytes are kept
+
+
+def test_the_mask_widens_like_local_erasing_so_halos_go(server):
+    photo, mask = scene()
+    pixels = np.array(photo.pixels)
+    halo = grow(mask, 3) & ~mask
+    pixels[halo] = (255, 255, 0)  # a bright fringe just outside the painted mask
+    photo = Photo.open(encode(pixels))
+    background = np.array(pixels[0, 0], int)
+    widened = client(server).erase(photo, mask)
+    assert np.abs(widened.photo.pixels[halo].astype(int) - background).mean() < 10
+    exact = client(server).erase(photo, mask, grow=0)
+    assert np.array_equal(exact.photo.pixels[~mask], photo.pixels[~mask])  # the fringe stays
+    assert np.array_equal(exact.photo.pixels[halo], pixels[halo])
 
 
 def test_keeps_format_name_and_alpha(server):
@@ -155,7 +172,8 @@ def test_twenty_at_once_each_gets_its_own_result(tmp_path, start):
     jobs = [scene(background=colour, blob=(255 - colour[0], 0, 255)) for colour in colours]
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(lambda job: remote.erase(*job), jobs))
-    grown = cv2.dilate(jobs[0][1].astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+    # The server may change pixels under the client's widening of the mask, widened again by it.
+    grown = grow(grow(jobs[0][1], DEFAULT_GROW), DEFAULT_GROW)
     for (photo, mask), colour, result in zip(jobs, colours, results):
         served = Photo.open(result.data)  # what the server made, before our paste-back
         assert np.array_equal(served.pixels[~grown], photo.pixels[~grown])
