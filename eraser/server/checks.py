@@ -14,7 +14,7 @@ from PIL import Image
 from eraser import contract
 from eraser.errors import ImageError, MaskError
 from eraser.images import Photo
-from eraser.images import _looks_accepted as looks_accepted  # 415 (not ours) vs 400 (damaged)
+from eraser.images import looks_accepted  # 415 (not ours) vs 400 (damaged)
 from eraser.masks import load_mask
 
 
