@@ -1,4 +1,5 @@
-"""The command line: `python -m eraser erase IMAGE MASK -o OUT`, `python -m eraser engines`."""
+"""The command line: `python -m eraser erase IMAGE MASK -o OUT`, `python -m eraser engines`,
+`python -m eraser serve [--host H] [--port P]`."""
 
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ def _engines(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .server.run import serve  # imported here: only this command needs fastapi and uvicorn
+
+    try:
+        serve(args.host, args.port)
+    except ValueError as exc:  # a bad ERASER_* setting
+        raise EraserError(str(exc)) from exc
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m eraser", description="Erase objects from photos.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -63,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("engines", help="list the engines, one per line")
     listing.set_defaults(func=_engines)
+
+    server = commands.add_parser("serve", help="serve the image-erase API (the AILabTools contract) over HTTP")
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    server.add_argument("--port", type=int, default=8000)
+    server.set_defaults(func=_serve)
     return parser
 
 

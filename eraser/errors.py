@@ -18,4 +18,17 @@ class EngineError(EraserError):
 
 
 class RemoteError(EraserError):
-    """The remote erase service refused or failed the request."""
+    """The remote erase service refused or failed the request.
+
+    code: the contract's error_detail.code or the client's own (eraser.contract.ERRORS);
+    status: the HTTP status, None when no answer came; retryable: the same request may pass later;
+    retry_after: seconds the service asked us to wait, if it said.
+    """
+
+    def __init__(self, message: str, *, code: str = "", status: int | None = None,
+                 retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after

@@ -42,7 +42,7 @@ _SIGNATURES = [
 _ORIENTATION = 0x0112
 
 
-def _looks_accepted(data: bytes) -> bool:
+def looks_accepted(data: bytes) -> bool:
     """Whether the bytes start like one of the accepted formats (so a failure means damage)."""
     return (
         data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM"))
@@ -102,7 +102,7 @@ def decode(data: bytes, noun: str = "photo", error: type[EraserError] = ImageErr
     except Image.DecompressionBombError:
         image = None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        if _looks_accepted(data):
+        if looks_accepted(data):
             raise _damaged(noun, error) from exc
         raise error(
             f"The {noun} is not a {ACCEPTED} image (it looks like {_describe(data)}). "

@@ -1,0 +1,199 @@
+"""The client of the image-erase API: one call, erase(photo, mask), that either returns the full-size
+result or raises an error whose message says what to do.
+
+The API key lives only in the request header: it is never logged, put in an exception, a repr or
+the result, and never sent to the result URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import numpy as np
+import requests
+
+from eraser import contract
+from eraser.contract import remote_error
+from eraser.errors import ImageError, MaskError, RemoteError
+from eraser.images import MAX_FILE_BYTES, Photo
+from eraser.masks import grow as grow_mask
+from eraser.masks import require_marks
+from eraser.pipeline import DEFAULT_GROW
+from eraser.remote import download
+from eraser.remote.window import Upload, paste_back, plan_upload
+
+log = logging.getLogger(__name__)
+
+KEY_ENV = "AILAB_API_KEY"
+URL_ENV = "AILAB_API_URL"
+# A result may be a lossless PNG of a photo that was sent as a 3 MB JPEG; Photo.open's own cap.
+MAX_RESULT_BYTES = MAX_FILE_BYTES
+_KEY_PATTERN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what an HTTP header can carry as is
+
+
+@dataclass(frozen=True)
+class RemoteResult:
+    photo: Photo = field(repr=False)  # full size; differs from the input only under the mask
+    data: bytes = field(repr=False)  # the bytes at image_url, kept because the URL expires
+    image_url: str
+    expires_at: datetime  # UTC; the service deletes the image then
+    windowed: bool  # True: only a window (maybe downscaled) was sent, and pasted back
+    sent_box: tuple[int, int, int, int]  # (left, top, right, bottom) of the photo that was sent
+    sent_size: tuple[int, int]  # (width, height) that was sent
+    attempts: int  # POST attempts, retries included
+    request_id: str
+
+    @property
+    def note(self) -> str:
+        """A sentence for the person when the photo did not go as is, else ''."""
+        if not self.windowed:
+            return ""
+        left, top, right, bottom = self.sent_box
+        scaled = "" if self.sent_size == (right - left, bottom - top) else f", scaled down to {self.sent_size[0]}x{self.sent_size[1]}"
+        return (f"The photo is over the service's limits (3 MB, under 4096 px a side), so only the "
+                f"{right - left}x{bottom - top} area around the mask was sent{scaled}; the erased pixels "
+                f"were put back into the full-size photo.")
+
+
+def _endpoint(url: str) -> str:
+    """A full endpoint URL, or an origin (https://host[:port]) that gets the contract's path."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise remote_error("BAD_API_URL")
+    if parts.scheme == "http" and not download.is_loopback_url(url):
+        raise remote_error("BAD_API_URL")  # the key would cross the network in clear text
+    return url.strip() if parts.path not in ("", "/") else url.strip().rstrip("/") + contract.PATH
+
+
+class RemoteEraser:
+    """erase(photo, mask) through an image-erase API.
+
+    api_key / url default to AILAB_API_KEY / AILAB_API_URL (then the provider's URL). url is either
+    the full endpoint or just an origin such as http://127.0.0.1:8000.
+    timeout bounds one HTTP exchange; budget bounds the whole call, retries and download included.
+    """
+
+    def __init__(self, api_key: str | None = None, url: str | None = None, *, timeout: float = 60.0,
+                 budget: float = 180.0, max_attempts: int = 4, backoff: float = 1.0,
+                 max_result_bytes: int = MAX_RESULT_BYTES, clock=time.time,
+                 session: requests.Session | None = None):
+        key = (os.environ.get(KEY_ENV, "") if api_key is None else api_key).strip()
+        if not key:
+            raise remote_error("NO_API_KEY")
+        if not _KEY_PATTERN.fullmatch(key):
+            raise remote_error("BAD_API_KEY_FORMAT")  # requests would echo the bad value in its error
+        self._key = key
+        self.url = _endpoint(url or os.environ.get(URL_ENV, "") or contract.DEFAULT_URL)
+        self.timeout, self.budget = timeout, budget
+        self.max_attempts, self.backoff = max(1, max_attempts), backoff
+        self.max_result_bytes = max_result_bytes
+        self._clock = clock
+        self._session = session or requests.Session()
+        self._local = download.is_loopback_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"RemoteEraser(url={self.url!r})"
+
+    def erase(self, photo: Photo, mask: np.ndarray, grow: int = DEFAULT_GROW) -> RemoteResult:
+        """The photo erased by the service. As with eraser.erase, the mask is widened by grow
+        pixels first so halos go too; the result differs from the photo only under that mask."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != photo.pixels.shape[:2]:
+            raise MaskError(f"The mask is {mask.shape[1]}x{mask.shape[0]} but the photo is "
+                            f"{photo.size[0]}x{photo.size[1]}: draw the mask on this photo again.")
+        require_marks(mask)  # an empty mask would spend a request (and credits) on nothing
+        mask = grow_mask(mask, grow)
+        upload = plan_upload(photo.pixels, mask, photo.lossless)
+        deadline = time.monotonic() + self.budget
+
+        body, attempts = self._retrying(lambda: self._post(upload, deadline), deadline)
+        image_url = body["data"]["image_url"]
+        expires_at = datetime.fromtimestamp(self._clock(), timezone.utc) + timedelta(seconds=contract.URL_TTL_SECONDS)
+        data, _ = self._retrying(lambda: download.fetch(
+            image_url, allow_local=self._local, max_bytes=self.max_result_bytes,
+            timeout=self._timeout(deadline), deadline=deadline, session=self._session), deadline)
+
+        try:
+            answer = Photo.open(data)
+        except ImageError:
+            raise remote_error("BAD_RESULT_IMAGE") from None
+        if answer.size != upload.size:
+            raise remote_error("BAD_RESULT_IMAGE", detail=f"sent {upload.size[0]}x{upload.size[1]}, got {answer.size[0]}x{answer.size[1]}")
+        result = photo.replace(paste_back(photo.pixels, mask, upload, answer.pixels))
+        return RemoteResult(result, data, image_url, expires_at, upload.windowed, upload.box, upload.size,
+                            attempts, str(body.get("request_id", "")))
+
+    def _timeout(self, deadline: float) -> float:
+        return max(0.1, min(self.timeout, deadline - time.monotonic()))
+
+    def _retrying(self, attempt, deadline: float):
+        """(attempt's value, number of tries); retries only retryable errors, within the budget."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return attempt(), tries
+            except RemoteError as err:
+                delay = self.backoff * 2 ** (tries - 1) * random.uniform(0.5, 1.0)
+                if err.retry_after is not None:
+                    delay = max(delay, err.retry_after)
+                if not err.retryable or tries == self.max_attempts or time.monotonic() + delay >= deadline:
+                    raise
+                log.warning("remote erase: %s (HTTP %s), try %d of %d, next in %.1f s",
+                            err.code, err.status, tries, self.max_attempts, delay)
+                time.sleep(delay)
+
+    def _post(self, upload: Upload, deadline: float) -> dict:
+        files = {contract.IMAGE_FIELD: ("image", upload.image), contract.MASK_FIELD: ("mask.png", upload.mask, "image/png")}
+        try:
+            response = self._session.post(self.url, files=files, headers={contract.KEY_HEADER: self._key},
+                                          timeout=self._timeout(deadline), allow_redirects=False)
+        except requests.Timeout:
+            raise remote_error("TIMEOUT") from None
+        except requests.RequestException:
+            raise remote_error("CONNECTION_FAILED") from None
+        return self._read(response)
+
+    def _read(self, response: requests.Response) -> dict:
+        """The body of a success, else the RemoteError it stands for: status and error_code first,
+        then error_detail.code, as the contract says."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            if response.status_code == 200:
+                raise remote_error("BAD_RESPONSE", 200)
+            raise remote_error("", response.status_code, retry_after=_retry_after(response))
+        error_code = body.get("error_code")
+        if response.status_code == 200 and not isinstance(error_code, int):
+            raise remote_error("BAD_RESPONSE", 200)  # JSON, but not this contract's
+        if response.status_code == 200 and error_code == 0:
+            data = body.get("data")
+            if not isinstance(data, dict) or not isinstance(data.get("image_url"), str) or not data["image_url"]:
+                raise remote_error("BAD_RESPONSE", 200)
+            return body
+        status = response.status_code
+        if status == 200:
+            status = error_code  # the contract: a failure's error_code equals its HTTP status
+        detail = body.get("error_detail") if isinstance(body.get("error_detail"), dict) else {}
+        code = str(detail.get("code") or body.get("error_code_str") or "")
+        server_text = "" if code in contract.ERRORS else self._scrub(str(detail.get("message") or body.get("error_msg") or ""))
+        raise remote_error(code, status, retry_after=_retry_after(response), detail=server_text)
+
+    def _scrub(self, text: str) -> str:
+        """A server's own words, shortened and without the key, for codes we have no message for."""
+        text = re.sub(r"[^\x20-\x7e]", " ", text.replace(self._key, "[key]"))[:200]
+        return text.strip()
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    return float(value) if value.isdigit() else None

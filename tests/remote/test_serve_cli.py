@@ -1,0 +1,84 @@
+"""`python -m eraser serve` as a person starts it: in its own process, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from eraser.errors import RemoteError
+from eraser.remote import RemoteEraser
+from tests.conftest import ROOT
+
+from .support import free_port, scene
+
+START_TIMEOUT = 20.0
+
+
+def _serve(tmp_path, keys: str | None):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ERASER_", "AILAB_"))}
+    env.update(PYTHONPATH=str(ROOT), ERASER_RESULT_DIR=str(tmp_path / "results"), ERASER_ENGINE="telea")
+    if keys is not None:
+        env["ERASER_API_KEYS"] = keys
+    process = subprocess.Popen([sys.executable, "-m", "eraser", "serve", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
+    lines: queue.Queue[str] = queue.Queue()
+    # A reader thread, so a server that hangs silently cannot block the test past the deadline.
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    seen = []
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline and not any("Uvicorn running" in line for line in seen):
+        try:
+            seen.append(lines.get(timeout=0.1))
+        except queue.Empty:
+            if process.poll() is not None:
+                break
+    return process, f"http://127.0.0.1:{port}", "".join(seen)
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started = []
+
+    def start(keys):
+        started.append(_serve(tmp_path, keys))
+        return started[-1]
+
+    yield start
+    for process, _, _ in started:
+        process.terminate()
+        process.wait(START_TIMEOUT)
+
+
+def test_without_keys_it_makes_one_and_accepts_only_that(serve):
+    process, origin, output = serve(None)
+    found = re.search(r"accepts only the key (\S+)", output)
+    assert found, output
+    assert requests.get(origin + "/health", timeout=10).json()["status"] == "ok"
+    result = RemoteEraser(found.group(1), origin, backoff=0.01).erase(*scene())
+    assert result.photo.size == (160, 120)
+    with pytest.raises(RemoteError) as caught:
+        RemoteEraser("guess", origin, backoff=0.01).erase(*scene())
+    assert caught.value.status == 401
+
+
+def test_with_keys_it_prints_none_of_them(serve):
+    process, origin, output = serve("alpha-key-123,beta-key-456")
+    assert "Uvicorn running on http://127.0.0.1" in output
+    assert "alpha-key-123" not in output and "beta-key-456" not in output
+    assert RemoteEraser("beta-key-456", origin, backoff=0.01).erase(*scene()).attempts == 1
+
+
+def test_other_commands_do_not_load_the_server():
+    code = ("import sys; from eraser.cli import main; main(['engines']); "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]", done.stderr
