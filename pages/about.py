@@ -31,7 +31,7 @@ st.subheader("Backend")
 if backend == "Local":
     st.write(f"Active: **Local**, engine **{engine}**. Photos are erased on the server running this app.")
 else:
-    st.write("Active: **Remote**, an AILabTools-compatible image-erase API.")
+    st.write("Active: **Remote**, an AILabTools-compatible image-erase API (set in the sidebar of Erase).")
 
 st.subheader("Privacy")
 st.markdown(

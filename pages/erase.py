@@ -1,17 +1,22 @@
 """The Erase page: upload a photo, paint what should go, erase, compare, download, keep going."""
 
 import io
+import os
 import time
 
 import streamlit as st
 from PIL import Image
+from streamlit.errors import StreamlitSecretNotFoundError
 
 # Importable only inside a running Streamlit app (it declares a Components v2 component).
 from streamlit_drawable_canvas import st_canvas
 
 import eraser
 from eraser import Photo, engines, load_mask, mask_from_drawing
-from eraser.errors import EraserError, RemoteError
+from eraser.contract import DEFAULT_URL
+from eraser.errors import EraserError
+from eraser.remote import RemoteEraser
+from eraser.remote.client import KEY_ENV, URL_ENV
 
 # The canvas and the previews fit this box: the centered layout's column, a laptop screen's height.
 DISPLAY_BOX = (704, 560)
@@ -57,11 +62,23 @@ def mask_file(data: bytes, size: tuple[int, int]):
     return load_mask(data, size)
 
 
-def run_erase(photo: Photo, mask) -> Photo:
-    """The one place that calls a backend, so wiring another one is a one-line change."""
+def setting(name: str) -> str:
+    """A deployment setting: Streamlit secrets first, then the environment."""
+    try:
+        value = st.secrets.get(name)
+    except StreamlitSecretNotFoundError:  # raised on any access when there is no secrets.toml
+        value = None
+    return str(value or os.environ.get(name, "")).strip()
+
+
+def run_erase(photo: Photo, mask) -> tuple[Photo, str]:
+    """The one place that calls a backend: the erased photo, and a note for the person or ''."""
     if st.session_state.eraser_backend == "Remote":
-        raise RemoteError("The remote backend is not set up in this app yet. Choose Local in the sidebar.")
-    return eraser.erase(photo, mask, engine=st.session_state.eraser_engine)
+        key = st.session_state.eraser_remote_key or setting(KEY_ENV)
+        url = st.session_state.eraser_remote_url or setting(URL_ENV)
+        result = RemoteEraser(key or None, url or None).erase(photo, mask)
+        return result.photo, result.note
+    return eraser.erase(photo, mask, engine=st.session_state.eraser_engine), ""
 
 
 def init_state() -> None:
@@ -73,6 +90,8 @@ def init_state() -> None:
         "eraser_canvas": 0,  # part of the canvas key: changing it gives an empty canvas
         "eraser_backend": "Local",
         "eraser_engine": engines.names()[0],
+        "eraser_remote_url": "",  # for this session only; empty = the deployment's setting
+        "eraser_remote_key": "",
     }
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)
@@ -116,26 +135,37 @@ def undo() -> None:
     set_photo(st.session_state.eraser_history.pop())
 
 
+def keep(kept: str) -> None:
+    """Copy a widget's value to its plain key: a widget hidden in one run forgets its value,
+    and a widget whose arguments change becomes a new one, losing the click that changed them."""
+    st.session_state[kept] = st.session_state[f"{kept}_input"]
+
+
+def kept_widget(widget, label: str, kept: str, *args, **kwargs):
+    st.session_state[f"{kept}_input"] = st.session_state[kept]
+    return widget(label, *args, key=f"{kept}_input", on_change=keep, args=(kept,), **kwargs)
+
+
 def backend_sidebar() -> None:
-    # The choice lives under plain keys, so the About page can read it after the widgets are gone.
+    # The choices live under plain keys, so the About page can read them after the widgets are gone.
     with st.sidebar:
-        backend = st.radio(
-            "Erase with",
-            BACKENDS,
-            index=BACKENDS.index(st.session_state.eraser_backend),
-            captions=["This server (private)", "An AILabTools-compatible API"],
-        )
-        st.session_state.eraser_backend = backend
-        if backend == "Local":
-            names = engines.names()
-            st.session_state.eraser_engine = st.selectbox(
-                "Engine",
-                names,
-                index=names.index(st.session_state.eraser_engine),
-                help="auto picks the best engine installed; telea is fastest on thin marks.",
-            )
+        kept_widget(st.radio, "Erase with", "eraser_backend", BACKENDS,
+                    captions=["This server (private)", "An AILabTools-compatible API"])
+        if st.session_state.eraser_backend == "Local":
+            kept_widget(st.selectbox, "Engine", "eraser_engine", engines.names(),
+                        help="auto: telea for thin strokes, patchmatch for objects.")
         else:
-            st.warning("Remote is not configured yet: no service address or key is set up. Use Local.")
+            remote_settings()
+
+
+def remote_settings() -> None:
+    """Endpoint and key for this session; empty means the deployment's settings."""
+    kept_widget(st.text_input, "Service URL", "eraser_remote_url", placeholder=setting(URL_ENV) or DEFAULT_URL)
+    kept_widget(st.text_input, "API key", "eraser_remote_key", type="password",
+                placeholder="set on the server" if setting(KEY_ENV) else "")
+    if not (st.session_state.eraser_remote_key or setting(KEY_ENV)):
+        st.warning("Remote needs an API key: enter one above, or set AILAB_API_KEY in the app's secrets.")
+    st.caption("Remote sends the photo and the mask to this service.")
 
 
 def erase_now(photo_state: dict, mask, drawing) -> None:
@@ -153,8 +183,10 @@ def erase_now(photo_state: dict, mask, drawing) -> None:
             if mask is None:
                 mask = mask_from_drawing(drawing, photo.size)
             step("Mask ready")
-            result = run_erase(photo, mask)
+            result, note = run_erase(photo, mask)
             step(f"Erased ({st.session_state.eraser_backend})")
+            if note:
+                step(note)
             data = result.encode()
             step(f"Saved as {photo.format}")
         except EraserError as error:

@@ -249,16 +249,6 @@ def test_a_failed_erase_keeps_photo_and_mask(app, canvas, photo_jpeg, monkeypatc
     assert canvas.key == key and not button(app, "Erase").disabled
 
 
-def test_remote_is_shown_as_not_configured(app, canvas, photo_jpeg):
-    app.sidebar.radio[0].set_value("Remote")
-    app.run()
-    assert "not configured" in app.sidebar.warning[0].value
-    upload(app, photo_jpeg)
-    erase_box(app, canvas)
-    assert "Choose Local" in app.error[0].value
-    assert app.session_state["eraser_photo"]["data"] == photo_jpeg
-
-
 def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypatch):
     engines = []
     real = eraser.erase

@@ -1,0 +1,91 @@
+"""The Remote backend on the page, against the project's own server on 127.0.0.1."""
+
+import numpy as np
+import pytest
+from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
+
+from tests.app.test_erase_page import button, erase_box, pixels, upload
+from tests.remote.support import KEY, make_app, serving
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory):
+    with serving(make_app(tmp_path_factory.mktemp("server"))) as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def no_deployment_settings(monkeypatch):
+    monkeypatch.delenv("AILAB_API_KEY", raising=False)
+    monkeypatch.delenv("AILAB_API_URL", raising=False)
+
+
+def choose_remote(app, url=None, key=None):
+    app.sidebar.radio[0].set_value("Remote")
+    app.run()
+    if url is not None:
+        app.text_input(key="eraser_remote_url_input").input(url)
+    if key is not None:
+        app.text_input(key="eraser_remote_key_input").input(key)
+    return app.run()
+
+
+def shown_text(app) -> str:
+    """Every text the page shows; the key field itself only shows dots (type password)."""
+    texts = [e.value for e in (*app.markdown, *app.caption, *app.error, *app.warning, *app.info, *app.success)]
+    texts += [e.label for e in app.text_input] + [app.text_input(key="eraser_remote_url_input").value]
+    return " ".join(map(str, texts))
+
+
+def test_remote_erases_through_the_server_and_never_shows_the_key(app, canvas, photo_jpeg, origin):
+    choose_remote(app, origin, KEY)
+    assert not app.sidebar.warning  # a key is set
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+
+    assert not app.error and not app.exception
+    result = app.session_state["eraser_result"]
+    before, after = pixels(photo_jpeg), pixels(result["data"])
+    assert after.shape == before.shape
+    assert np.abs(after[70:90, 105:135] - before[70:90, 105:135]).mean() > 3  # under the mark
+    assert np.abs(after[:20, :40] - before[:20, :40]).mean() < 3  # far from it (JPEG re-encode)
+    assert KEY not in shown_text(app)
+    assert app.text_input(key="eraser_remote_key_input").proto.type == TextInputProto.PASSWORD
+
+
+def test_a_wrong_key_shows_what_to_do_and_keeps_the_photo(app, canvas, photo_jpeg, origin):
+    choose_remote(app, origin, "not-the-key")
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    assert [e.value for e in app.error] == [
+        "The API key was not accepted: check the key (AILAB_API_KEY) and enter it again."
+    ]
+    assert app.session_state["eraser_photo"]["data"] == photo_jpeg
+    assert app.session_state["eraser_result"] is None and not button(app, "Erase").disabled
+
+
+def test_without_a_key_the_sidebar_says_so_and_erase_explains(app, canvas, photo_jpeg, origin):
+    choose_remote(app, origin)
+    assert "needs an API key" in app.sidebar.warning[0].value
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    assert app.error[0].value == "No API key is set: set AILAB_API_KEY or enter a key."
+
+
+def test_key_and_url_come_from_the_deployment_settings(app, canvas, photo_jpeg, origin, monkeypatch):
+    monkeypatch.setenv("AILAB_API_KEY", KEY)
+    monkeypatch.setenv("AILAB_API_URL", origin)
+    choose_remote(app)
+    assert not app.sidebar.warning
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    assert not app.error and app.session_state["eraser_result"] is not None
+
+
+def test_the_session_key_survives_switching_backends(app, origin):
+    choose_remote(app, origin, KEY)
+    app.sidebar.radio[0].set_value("Local")
+    app.run()
+    choose_remote(app)
+    assert app.text_input(key="eraser_remote_key_input").value == KEY
+    assert app.text_input(key="eraser_remote_url_input").value == origin
