@@ -25,7 +25,8 @@ FORMATS = {
     "BMP": ("bmp", "image/bmp"),
     "WEBP": ("webp", "image/webp"),
 }
-_EXTENSIONS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "bmp": "BMP", "webp": "WEBP"}
+# file extension -> format name
+EXTENSIONS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "bmp": "BMP", "webp": "WEBP"}
 ACCEPTED = "JPEG, PNG, BMP or WEBP"
 
 # What a refused file most likely is, so the message can say so.
@@ -53,12 +54,12 @@ def looks_accepted(data: bytes) -> bool:
 def format_from_name(filename: str) -> str:
     """The output format that a file name asks for, e.g. 'out.jpg' -> 'JPEG'."""
     ext = PurePath(filename).suffix.lower().lstrip(".")
-    if ext not in _EXTENSIONS:
+    if ext not in EXTENSIONS:
         raise ImageError(
             f"Cannot write '{PurePath(filename).name}': "
             "choose a name ending in .jpg, .png, .bmp or .webp."
         )
-    return _EXTENSIONS[ext]
+    return EXTENSIONS[ext]
 
 
 def _normalise_format(fmt: str) -> str:

@@ -15,6 +15,7 @@ import eraser
 from eraser import Photo, engines, load_mask, mask_from_drawing
 from eraser.contract import DEFAULT_URL
 from eraser.errors import EraserError
+from eraser.images import EXTENSIONS
 from eraser.remote import RemoteEraser
 from eraser.remote.client import KEY_ENV, URL_ENV
 
@@ -28,7 +29,7 @@ HISTORY_BYTES = 100 * 2**20
 MARK_COLOR = "rgba(255, 40, 80, 0.45)"  # see-through, so the person sees what they cover
 TOOLS = {"Brush": "freedraw", "Rectangle": "rect"}
 BACKENDS = ("Local", "Remote")
-PHOTO_TYPES = ["jpg", "jpeg", "png", "bmp", "webp"]
+PHOTO_TYPES = list(EXTENSIONS)
 
 
 # Cached by content across sessions and reruns: a brush stroke must never re-decode the photo.
