@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import socket
 import threading
@@ -12,11 +11,11 @@ from contextlib import contextmanager
 
 import numpy as np
 import uvicorn
-from PIL import Image
 
 from eraser import contract
 from eraser.images import Photo
 from eraser.server import Settings, create_app
+from tests.photos import encode
 
 KEY = "test-key-3f9a1c0de5b2"  # distinctive, so a leak is found by grep
 START_TIMEOUT = 10.0
@@ -67,12 +66,6 @@ def make_app(tmp_path, clock=time.time, **overrides):
 
 
 # -- pictures ------------------------------------------------------------------------------------
-
-def encode(pixels: np.ndarray, fmt: str = "PNG") -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format=fmt)
-    return buf.getvalue()
-
 
 def scene(width=160, height=120, background=(90, 140, 200), blob=(250, 30, 30)):
     """A plain background with a blob in the middle; returns (photo, mask covering the blob)."""
