@@ -163,7 +163,8 @@ class Photo:
     def open(cls, data: bytes, name: str | None = None) -> Photo:
         """Decode photo bytes; raises ImageError with a message a person can act on."""
         image = decode(bytes(data))
-        fmt = image.format
+        # Many cameras write MPO: a JPEG with extra pictures appended. The first one is the photo.
+        fmt = "JPEG" if image.format == "MPO" else image.format
         exif = image.getexif()
         exif.pop(_ORIENTATION, None)  # the pixels are upright now
         icc = image.info.get("icc_profile") if image.mode != "CMYK" else None
