@@ -23,10 +23,10 @@ def test_accepts_each_format_by_content_whatever_the_name(fmt):
 
 
 def test_multi_picture_jpeg_from_a_camera_is_a_jpeg():
-    first, second = Image.fromarray(PIXELS), Image.fromarray(scene(60, 40, seed=5))
+    first, second = Image.fromarray(PIXELS), Image.new("RGB", (60, 40), "black")
     photo = Photo.open(_saved(first, "MPO", save_all=True, append_images=[second]), name="DSC_1.JPG")
     assert photo.format == "JPEG" and photo.output_name() == "DSC_1_erased.jpg"
-    assert np.abs(photo.pixels.astype(int) - PIXELS.astype(int)).mean() < 4  # the first picture
+    assert np.abs(photo.pixels.astype(int) - PIXELS.astype(int)).mean() < 8  # the first picture
     assert Image.open(io.BytesIO(photo.encode())).format == "JPEG"
 
 
