@@ -72,12 +72,19 @@ def setting(name: str) -> str:
     return str(value or os.environ.get(name, "")).strip()
 
 
+def remote_access() -> tuple[str, str | None]:
+    """(key, URL) for Remote. A URL typed in the page gets only a key typed in the page: the
+    deployment's key must never go to an address a visitor chose."""
+    if st.session_state.eraser_remote_url:
+        return st.session_state.eraser_remote_key, st.session_state.eraser_remote_url
+    return st.session_state.eraser_remote_key or setting(KEY_ENV), setting(URL_ENV) or None
+
+
 def run_erase(photo: Photo, mask) -> tuple[Photo, str]:
     """The one place that calls a backend: the erased photo, and a note for the person or ''."""
     if st.session_state.eraser_backend == "Remote":
-        key = st.session_state.eraser_remote_key or setting(KEY_ENV)
-        url = st.session_state.eraser_remote_url or setting(URL_ENV)
-        result = RemoteEraser(key or None, url or None).erase(photo, mask)
+        key, url = remote_access()
+        result = RemoteEraser(key, url).erase(photo, mask)  # an empty key is refused, never replaced
         return result.photo, result.note
     return eraser.erase(photo, mask, engine=st.session_state.eraser_engine), ""
 
@@ -162,10 +169,12 @@ def backend_sidebar() -> None:
 def remote_settings() -> None:
     """Endpoint and key for this session; empty means the deployment's settings."""
     kept_widget(st.text_input, "Service URL", "eraser_remote_url", placeholder=setting(URL_ENV) or DEFAULT_URL)
+    deployment_key = bool(setting(KEY_ENV)) and not st.session_state.eraser_remote_url
     kept_widget(st.text_input, "API key", "eraser_remote_key", type="password",
-                placeholder="set on the server" if setting(KEY_ENV) else "")
-    if not (st.session_state.eraser_remote_key or setting(KEY_ENV)):
-        st.warning("Remote needs an API key: enter one above, or set AILAB_API_KEY in the app's secrets.")
+                placeholder="set on the server" if deployment_key else "")
+    if not remote_access()[0]:
+        st.warning("Remote needs an API key for this service: enter one above"
+                   + ("." if st.session_state.eraser_remote_url else ", or set AILAB_API_KEY in the app's secrets."))
     st.caption("Remote sends the photo and the mask to this service.")
 
 
@@ -173,6 +182,7 @@ def erase_now(photo_state: dict, mask, drawing) -> None:
     """Erase with visible steps; on success show the result, on failure keep everything as it was."""
     start = time.perf_counter()
     log: list[str] = []
+    failure = None
     with st.status("Erasing…", expanded=True) as status:
 
         def step(text: str) -> None:
@@ -192,8 +202,10 @@ def erase_now(photo_state: dict, mask, drawing) -> None:
             step(f"Saved as {photo.format}")
         except EraserError as error:
             status.update(label="Erase failed", state="error", expanded=False)
-            st.error(str(error))
-            return
+            failure = str(error)
+    if failure:
+        st.error(failure)  # outside the collapsed status box, so it is seen without a click
+        return
     st.session_state.eraser_result = {
         "data": data,
         "file_name": photo.output_name(),

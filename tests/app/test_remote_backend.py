@@ -66,7 +66,7 @@ def test_a_wrong_key_shows_what_to_do_and_keeps_the_photo(app, canvas, photo_jpe
 
 def test_without_a_key_the_sidebar_says_so_and_erase_explains(app, canvas, photo_jpeg, origin):
     choose_remote(app, origin)
-    assert "needs an API key" in app.sidebar.warning[0].value
+    assert "needs an API key for this service" in app.sidebar.warning[0].value
     upload(app, photo_jpeg)
     erase_box(app, canvas)
     assert app.error[0].value == "No API key is set: set AILAB_API_KEY or enter a key."
@@ -80,6 +80,17 @@ def test_key_and_url_come_from_the_deployment_settings(app, canvas, photo_jpeg, 
     upload(app, photo_jpeg)
     erase_box(app, canvas)
     assert not app.error and app.session_state["eraser_result"] is not None
+
+
+def test_the_deployment_key_never_goes_to_a_url_typed_in_the_page(app, canvas, photo_jpeg, origin, monkeypatch):
+    # The server would accept this key: an erase that works would mean the key was sent there.
+    monkeypatch.setenv("AILAB_API_KEY", KEY)
+    choose_remote(app, origin)
+    assert "needs an API key for this service: enter one above." in app.sidebar.warning[0].value
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    assert app.error[0].value == "No API key is set: set AILAB_API_KEY or enter a key."
+    assert app.session_state["eraser_result"] is None
 
 
 def test_the_session_key_survives_switching_backends(app, origin):

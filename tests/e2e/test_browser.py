@@ -116,3 +116,18 @@ def test_rectangle_keep_erasing_and_undo(page, photo):
     undo.click()
     expect(undo).to_be_disabled()
     expect(erase).to_be_disabled()
+
+
+def test_a_failed_erase_shows_its_message_without_a_click(page, photo):
+    # Remote with no key anywhere: the erase fails, and the page must say why, visibly.
+    page.get_by_text("Remote", exact=True).click()
+    page.get_by_label("Service URL").fill("http://127.0.0.1:9")
+    page.get_by_label("Service URL").press("Enter")
+    upload(page, photo)
+    canvas = page.locator("canvas.upper-canvas")
+    paint_over_ball(page, canvas)
+    page.get_by_role("button", name="Erase", exact=True).click()
+    alert = page.get_by_test_id("stAlertContentError")
+    expect(alert).to_be_visible()
+    expect(alert).to_have_text("No API key is set: set AILAB_API_KEY or enter a key.")
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()  # the photo and mask stay
