@@ -50,6 +50,13 @@ def _engines(args: argparse.Namespace) -> int:
     return 0
 
 
+def port(text: str) -> int:
+    number = int(text)  # argparse reports a ValueError as "invalid port value"
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {number}")
+    return number
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .server.run import serve  # imported here: only this command needs fastapi and uvicorn
 
@@ -77,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = commands.add_parser("serve", help="serve the image-erase API (the AILabTools contract) over HTTP")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
-    server.add_argument("--port", type=int, default=8000)
+    server.add_argument("--port", type=port, default=8000)
     server.set_defaults(func=_serve)
     return parser
 

@@ -128,6 +128,8 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and not authorized(request.headers.get(contract.KEY_HEADER)):
+            return contract_error("ERROR_USER_NOT_EXISTS")  # a malformed body with a wrong key
         code = {400: "ERROR_PARAMETERS", 404: "ERROR_AI_NOT_EXISTS"}.get(exc.status_code)
         if code is None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
@@ -173,6 +175,6 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         return {"status": "ok", "workers": settings.workers, "in_flight": state["in_flight"],
                 "engine": settings.engine}
 
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, key_ok=authorized)
     return app
 

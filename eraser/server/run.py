@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
+import socket
 import sys
 
 import uvicorn
@@ -13,8 +14,20 @@ from eraser.server.app import create_app
 from eraser.server.settings import Settings
 
 
+def _check_address(host: str, port: int) -> None:
+    """Fail with one clear sentence, before uvicorn logs its own error, if we cannot listen there."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind(address)
+    except OSError as exc:  # socket.gaierror included
+        raise ValueError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --host or --port.") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, environ=os.environ) -> None:
     settings = Settings.from_env(environ)
+    _check_address(host, port)
     if not settings.api_keys:
         # Never open to everyone: this run gets a fresh key, shown once to whoever started it.
         key = secrets.token_urlsafe(24)

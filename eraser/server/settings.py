@@ -24,6 +24,11 @@ class Settings:
     public_url: str = ""  # origin put into image_url (behind a proxy); default: the request's own
     purge_interval: float = 60.0
 
+    def __post_init__(self):
+        # Found at start-up, not as a failure of every request blamed on the client's photo.
+        if self.engine not in engines.names():
+            raise ValueError(f"ERASER_ENGINE must be one of {', '.join(engines.names())}, not {self.engine!r}.")
+
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
         def number(name, default, kind):

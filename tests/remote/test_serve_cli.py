@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -82,3 +83,29 @@ def test_other_commands_do_not_load_the_server():
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0 and done.stdout.splitlines()[-1] == "[]", done.stderr
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [(["--port", "99999"], "port must be between 1 and 65535, not 99999"),
+     (["--port", "busy"], "Cannot listen on 127.0.0.1:"),
+     (["--host", "no-such-host.invalid"], "Cannot listen on no-such-host.invalid:8000")],
+)
+def test_a_port_or_host_it_cannot_use_is_one_error_line(tmp_path, args, words):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        args = [str(taken.getsockname()[1]) if a == "busy" else a for a in args]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "ERASER_API_KEYS": "k"}
+        done = subprocess.run([sys.executable, "-m", "eraser", "serve", *args], capture_output=True, text=True,
+                              cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error:") and words in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_an_unknown_engine_stops_serve_at_once(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ERASER_API_KEYS": "k", "ERASER_ENGINE": "foo"}
+    done = subprocess.run([sys.executable, "-m", "eraser", "serve", "--port", "1"], capture_output=True,
+                          text=True, cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 2 and done.stderr == "error: ERASER_ENGINE must be one of auto, patchmatch, telea, not 'foo'.\n"

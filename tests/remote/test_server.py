@@ -138,6 +138,21 @@ def test_body_over_the_limit_is_413_before_parsing(server, good):
     assert post(server, good[0], good[1]).status_code == 200
 
 
+def test_a_wrong_key_is_reported_before_a_bad_body(server, good):
+    assert_error(post(server, bytes(MAX_BODY_BYTES), good[1], key="wrong"), "ERROR_USER_NOT_EXISTS")
+    garbage = requests.post(server + contract.PATH, data=b"garbage", timeout=URL_TIMEOUT,
+                            headers={contract.KEY_HEADER: "wrong", "content-type": "multipart/form-data; boundary=zzz"})
+    assert_error(garbage, "ERROR_USER_NOT_EXISTS")
+    garbage = requests.post(server + contract.PATH, data=b"garbage", timeout=URL_TIMEOUT,
+                            headers={contract.KEY_HEADER: KEY, "content-type": "multipart/form-data; boundary=zzz"})
+    assert_error(garbage, "ERROR_PARAMETERS")
+
+
+def test_an_unknown_engine_is_refused_at_start_up(tmp_path):
+    with pytest.raises(ValueError, match="ERASER_ENGINE must be one of auto, patchmatch, telea, not 'foo'"):
+        Settings(api_keys=(KEY,), result_dir=tmp_path, engine="foo")
+
+
 def test_unknown_path_says_the_api_does_not_exist(server):
     response = requests.post(server + "/api/image/editing/nope", timeout=URL_TIMEOUT)
     assert_error(response, "ERROR_AI_NOT_EXISTS")
