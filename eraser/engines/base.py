@@ -15,6 +15,10 @@ import numpy as np
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (end-exclusive)
 
+# Every window costs an engine call with a fixed overhead: past this many, the regions are
+# grouped by a 3 x 3 grid over the photo, so hundreds of specks cost at most nine calls.
+MAX_WINDOWS = 12
+
 
 class Engine(ABC):
     name: str
@@ -100,7 +104,20 @@ def windows(mask: np.ndarray, context: float, min_margin: int) -> list[Box]:
         margin = max(min_margin, round(context * max(w, h)))
         x0, y0 = bx + x - margin, by + y - margin
         boxes.append((max(x0, 0), max(y0, 0), min(x0 + w + 2 * margin, width), min(y0 + h + 2 * margin, height)))
-    return _merge(boxes, width, height)
+    boxes = _merge(boxes, width, height)
+    if len(boxes) > MAX_WINDOWS:
+        boxes = _merge(_group(boxes, -(-max(width, height) // 3)), width, height)
+    return boxes
+
+
+def _group(boxes: list[Box], cell: int) -> list[Box]:
+    """One box around all the boxes whose centres fall in the same grid cell."""
+    groups: dict[tuple[int, int], Box] = {}
+    for box in boxes:
+        key = ((box[0] + box[2]) // 2 // cell, (box[1] + box[3]) // 2 // cell)
+        old = groups.get(key, box)
+        groups[key] = (min(old[0], box[0]), min(old[1], box[1]), max(old[2], box[2]), max(old[3], box[3]))
+    return list(groups.values())
 
 
 def _merge(boxes: list[Box], width: int, height: int) -> list[Box]:

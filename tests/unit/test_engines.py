@@ -116,3 +116,14 @@ def test_scaled_down_fill_gets_the_photo_grain_back():
         return np.median(np.abs(fine[mask]))
 
     assert grain(result.pixels) > 0.7 * grain(pixels)
+
+
+def test_hundreds_of_specks_are_grouped_into_a_few_windows():
+    mask = np.zeros((1500, 2000), bool)
+    mask[50::100, 50::100] = True  # 300 separate specks, each far from the next
+    boxes = windows(mask, 0.5, 24)
+    assert 1 < len(boxes) <= 9
+    cover = np.zeros(mask.shape, int)
+    for x0, y0, x1, y1 in boxes:
+        cover[y0:y1, x0:x1] += 1
+    assert cover.max() == 1 and (cover[mask] == 1).all()
