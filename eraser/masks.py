@@ -60,9 +60,18 @@ def fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return scaled.astype(bool)
 
 
-def require_marks(mask: np.ndarray) -> None:
+def prepare(mask: np.ndarray, size: tuple[int, int], pixels: int) -> np.ndarray:
+    """The mask checked against the photo's size, refused when empty, and grown by `pixels`:
+    what every backend, local or remote, erases."""
+    mask = np.asarray(mask)
+    width, height = size
+    if mask.shape != (height, width):
+        got = f"{mask.shape[1]}x{mask.shape[0]}" if mask.ndim == 2 else "not a single image"
+        raise MaskError(f"The mask ({got}) does not match the photo ({width}x{height}). Paint the mask again.")
+    mask = mask if mask.dtype == bool else mask != 0
     if not mask.any():
         raise MaskError("The mask is empty: there is nothing to erase. Paint over what should go.")
+    return grow(mask, pixels)
 
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import engines
-from .errors import EngineError, EraserError, MaskError
+from .errors import EngineError, EraserError
 from .images import Photo
-from .masks import grow as grow_mask
-from .masks import require_marks
+from .masks import prepare
 
 DEFAULT_GROW = 5
 
@@ -22,14 +21,7 @@ def erase(
     crop: bool = True,
 ) -> Photo:
     """The photo with the masked pixels (True / non-zero) filled in; everything else unchanged."""
-    mask = np.asarray(mask)
-    width, height = photo.size
-    if mask.shape != (height, width):
-        got = f"{mask.shape[1]}x{mask.shape[0]}" if mask.ndim == 2 else "not a single image"
-        raise MaskError(f"The mask ({got}) does not match the photo ({width}x{height}). Paint the mask again.")
-    mask = mask if mask.dtype == bool else mask != 0
-    require_marks(mask)
-    mask = grow_mask(mask, grow)
+    mask = prepare(mask, photo.size, grow)
     chosen = engines.get(engine) if isinstance(engine, str) else engine
     try:
         filled = chosen.erase(photo.pixels, mask, crop=crop)

@@ -21,10 +21,9 @@ import requests
 
 from eraser import contract
 from eraser.contract import remote_error
-from eraser.errors import ImageError, MaskError, RemoteError
+from eraser.errors import ImageError, RemoteError
 from eraser.images import MAX_FILE_BYTES, Photo
-from eraser.masks import grow as grow_mask
-from eraser.masks import require_marks
+from eraser.masks import prepare as prepare_mask
 from eraser.pipeline import DEFAULT_GROW
 from eraser.remote import download
 from eraser.remote.window import Upload, paste_back, plan_upload
@@ -104,12 +103,8 @@ class RemoteEraser:
     def erase(self, photo: Photo, mask: np.ndarray, grow: int = DEFAULT_GROW) -> RemoteResult:
         """The photo erased by the service. As with eraser.erase, the mask is widened by grow
         pixels first so halos go too; the result differs from the photo only under that mask."""
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != photo.pixels.shape[:2]:
-            raise MaskError(f"The mask is {mask.shape[1]}x{mask.shape[0]} but the photo is "
-                            f"{photo.size[0]}x{photo.size[1]}: draw the mask on this photo again.")
-        require_marks(mask)  # an empty mask would spend a request (and credits) on nothing
-        mask = grow_mask(mask, grow)
+        # An empty mask would spend a request (and credits) on nothing.
+        mask = prepare_mask(mask, photo.size, grow)
         upload = plan_upload(photo.pixels, mask, photo.lossless)
         deadline = time.monotonic() + self.budget
 
