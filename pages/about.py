@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from eraser import engines
 from eraser.images import MAX_FILE_BYTES, MAX_PIXELS
 
 backend = st.session_state.get("eraser_backend", "Local")
-engine = st.session_state.get("eraser_engine", "auto")
+engine = st.session_state.get("eraser_engine", engines.DEFAULT)
 
 st.title("About Eraser")
 st.markdown(

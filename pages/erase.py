@@ -97,7 +97,7 @@ def init_state() -> None:
         "eraser_upload_error": None,
         "eraser_canvas": 0,  # part of the canvas key: changing it gives an empty canvas
         "eraser_backend": "Local",
-        "eraser_engine": engines.names()[0],
+        "eraser_engine": engines.DEFAULT,
         "eraser_remote_url": "",  # for this session only; empty = the deployment's setting
         "eraser_remote_key": "",
     }
