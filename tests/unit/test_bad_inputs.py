@@ -2,10 +2,7 @@
 from the library and from the CLI (exit 2, one `error:` line, no traceback)."""
 
 import io
-import os
 import struct
-import subprocess
-import sys
 import zlib
 
 import numpy as np
@@ -14,7 +11,7 @@ from PIL import Image
 
 from eraser import EngineError, ImageError, MaskError, Photo, erase, load_mask
 from eraser.images import MAX_FILE_BYTES
-from tests.conftest import ROOT
+from tests.unit.cli import run_cli
 from tests.photos import encode, scene
 
 GOOD = scene(64, 48)
@@ -85,13 +82,6 @@ def test_library_refuses_bad_photo(data, words):
     assert "JPEG, PNG, BMP or WEBP" in message or "again" in message  # says what to do
 
 
-def _cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "eraser", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
-
-
 @pytest.mark.parametrize(
     "data, words",
     [c[1:] for c in PHOTO_CORPUS if c[0] != "over-byte-cap"],
@@ -100,7 +90,7 @@ def _cli(*args, cwd):
 def test_cli_refuses_bad_photo(tmp_path, data, words):
     (tmp_path / "photo.png").write_bytes(data)
     (tmp_path / "mask.png").write_bytes(encode(np.full((48, 64), 255, np.uint8)))
-    done = _cli("erase", "photo.png", "mask.png", "-o", "out.png", cwd=tmp_path)
+    done = run_cli("erase", "photo.png", "mask.png", "-o", "out.png", cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0]
@@ -131,7 +121,7 @@ def test_library_refuses_bad_mask(data, error, words):
 def test_cli_refuses_bad_mask(tmp_path, data, error, words):
     (tmp_path / "photo.png").write_bytes(encode(GOOD))
     (tmp_path / "mask.png").write_bytes(data)
-    done = _cli("erase", "photo.png", "mask.png", cwd=tmp_path)
+    done = run_cli("erase", "photo.png", "mask.png", cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.startswith("error:") and words in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
@@ -165,7 +155,7 @@ def test_cli_usage_errors_are_one_line(tmp_path, args, words):
     mask = np.zeros((48, 64), np.uint8)
     mask[10:20, 10:20] = 255
     (tmp_path / "mask.png").write_bytes(encode(mask))
-    done = _cli(*args, cwd=tmp_path)
+    done = run_cli(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith("error:") and words in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

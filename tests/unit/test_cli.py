@@ -1,24 +1,16 @@
 """The CLI on good input: writes the erased photo, lists engines."""
 
 import io
-import os
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
 
-from tests.conftest import ROOT
 from tests.photos import blob, encode, scene
-
-
-def _cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "eraser", *args], capture_output=True, text=True, cwd=cwd, env=env)
+from tests.unit.cli import run_cli
 
 
 def test_engines_lists_one_per_line(tmp_path):
-    done = _cli("engines", cwd=tmp_path)
+    done = run_cli("engines", cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.split() == ["auto", "patchmatch", "telea"]
 
 
@@ -27,7 +19,7 @@ def test_erase_writes_the_output(tmp_path):
     mask = blob(320, 240, (160, 160), 40)
     (tmp_path / "street.png").write_bytes(encode(pixels))
     (tmp_path / "mask.png").write_bytes(encode(mask.astype(np.uint8) * 255))
-    done = _cli("erase", "street.png", "mask.png", "-o", "clean.png", "--engine", "telea", "--grow", "0", cwd=tmp_path)
+    done = run_cli("erase", "street.png", "mask.png", "-o", "clean.png", "--engine", "telea", "--grow", "0", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = np.asarray(Image.open(tmp_path / "clean.png"))
     assert out.shape == pixels.shape and np.array_equal(out[~mask], pixels[~mask])
@@ -38,7 +30,7 @@ def test_erase_names_the_output_after_the_photo_and_converts_by_name(tmp_path):
     pixels = scene(160, 120)
     (tmp_path / "cat.png").write_bytes(encode(pixels))
     (tmp_path / "m.png").write_bytes(encode(blob(160, 120, (80, 60), 20).astype(np.uint8) * 255))
-    assert _cli("erase", "cat.png", "m.png", cwd=tmp_path).returncode == 0
+    assert run_cli("erase", "cat.png", "m.png", cwd=tmp_path).returncode == 0
     assert Image.open(tmp_path / "cat_erased.png").size == (160, 120)
-    assert _cli("erase", "cat.png", "m.png", "-o", "cat.jpg", cwd=tmp_path).returncode == 0
+    assert run_cli("erase", "cat.png", "m.png", "-o", "cat.jpg", cwd=tmp_path).returncode == 0
     assert Image.open(io.BytesIO((tmp_path / "cat.jpg").read_bytes())).format == "JPEG"
