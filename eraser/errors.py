@@ -17,6 +17,10 @@ class EngineError(EraserError):
     """An erasing engine is unknown or failed on this input."""
 
 
+class ModelError(EngineError):
+    """A learned model's file is missing, cannot be fetched, or fails its check on load."""
+
+
 class RemoteError(EraserError):
     """The remote erase service refused or failed the request.
 

@@ -158,6 +158,7 @@ class Photo:
     icc: bytes | None = None
     lossless: bool = True
     name: str | None = None
+    filled_by: str = ""  # the engines that filled the last erase, for the person to be told
 
     @classmethod
     def open(cls, data: bytes, name: str | None = None) -> Photo:
@@ -187,12 +188,12 @@ class Photo:
         """(width, height) in pixels."""
         return self.pixels.shape[1], self.pixels.shape[0]
 
-    def replace(self, pixels: np.ndarray) -> Photo:
-        """The same photo with new RGB pixels of the same size."""
+    def replace(self, pixels: np.ndarray, **changes) -> Photo:
+        """The same photo with new RGB pixels of the same size (and any other field changed)."""
         if pixels.shape != self.pixels.shape:
             raise ValueError(f"pixels of shape {pixels.shape} do not fit {self.pixels.shape}")
         pixels.flags.writeable = False
-        return dataclasses.replace(self, pixels=pixels)
+        return dataclasses.replace(self, pixels=pixels, **changes)
 
     def to_image(self) -> Image.Image:
         """A Pillow image of the pixels, with the alpha channel put back."""

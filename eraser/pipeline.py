@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from . import engines
@@ -19,12 +21,15 @@ def erase(
     grow: int = DEFAULT_GROW,
     *,
     crop: bool = True,
+    model_file: str | Path | None = None,
 ) -> Photo:
-    """The photo with the masked pixels (True / non-zero) filled in; everything else unchanged."""
+    """The photo with the masked pixels (True / non-zero) filled in; everything else unchanged.
+
+    `result.filled_by` names the engines that filled it, e.g. "MI-GAN" or "Telea, PatchMatch"."""
     mask = prepare(mask, photo.size, grow)
-    chosen = engines.get(engine) if isinstance(engine, str) else engine
+    chosen = engines.get(engine, model_file) if isinstance(engine, str) else engine
     try:
-        filled = chosen.erase(photo.pixels, mask, crop=crop)
+        filled, used = chosen.erase(photo.pixels, mask, crop=crop)
     except EraserError:
         raise
     except MemoryError as exc:
@@ -33,4 +38,4 @@ def erase(
         raise EngineError(
             f"The {chosen.name} engine failed on this photo ({type(exc).__name__}). Try another engine."
         ) from exc
-    return photo.replace(filled)
+    return photo.replace(filled, filled_by=", ".join(used))

@@ -9,6 +9,7 @@ and every pixel outside it comes back bit-identical.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ MAX_WINDOWS = 12
 
 class Engine(ABC):
     name: str
+    title: str  # what a person is told filled their photo
     summary: str
     # Windows larger than this (longest side, px) are scaled down before `inpaint`.
     max_side: int | None = None
@@ -33,21 +35,29 @@ class Engine(ABC):
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Fill the pixels of `rgb` (HxWx3 uint8) where `mask` (HxW bool) is True."""
 
+    def load(self, progress: Callable[[int, int], None] | None = None) -> Engine:
+        """Get ready to erase (a learned engine finds, fetches and checks its model here, with
+        `progress(done, total)` bytes); EngineError if it cannot. Classic engines have nothing to do."""
+        return self
+
     def engine_for(self, mask: np.ndarray) -> Engine:
         """The engine that fills a window with this mask; composite engines choose here."""
         return self
 
-    def erase(self, pixels: np.ndarray, mask: np.ndarray, *, crop: bool = True) -> np.ndarray:
-        """A copy of `pixels` with the masked pixels filled. `crop=False` works on the full frame."""
+    def erase(self, pixels: np.ndarray, mask: np.ndarray, *, crop: bool = True) -> tuple[np.ndarray, list[str]]:
+        """A copy of `pixels` with the masked pixels filled, and the titles of the engines that
+        filled them. `crop=False` works on the full frame."""
         out = np.array(pixels, copy=True)
         height, width = mask.shape
         boxes = windows(mask, self.context, self.min_margin) if crop else [(0, 0, width, height)]
+        used: list[str] = []
         for x0, y0, x1, y1 in boxes:
             window, hole = out[y0:y1, x0:x1], mask[y0:y1, x0:x1]
             engine = self.engine_for(hole)
             filled = engine._fill(window, hole, engine.max_side if crop else None)
             np.copyto(window, filled, where=hole[..., None])
-        return out
+            used += [engine.title] if engine.title not in used else []
+        return out, used
 
     def _fill(self, rgb: np.ndarray, mask: np.ndarray, max_side: int | None) -> np.ndarray:
         height, width = mask.shape

@@ -8,6 +8,7 @@ from .base import Engine
 
 class TeleaEngine(Engine):
     name = "telea"
+    title = "Telea"
     summary = "OpenCV Telea: instant; best for thin scratches, wires and text"
     context = 0.25  # it only looks a few pixels past the hole's edge
 

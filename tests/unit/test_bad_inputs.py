@@ -130,7 +130,7 @@ def test_unknown_engine_and_bad_grow_are_refused():
     photo = Photo.open(encode(GOOD))
     mask = np.zeros((48, 64), bool)
     mask[10:20, 10:20] = True
-    with pytest.raises(EngineError, match="Choose one of: auto, patchmatch, telea"):
+    with pytest.raises(EngineError, match="Choose one of: auto, migan, lama, patchmatch, telea"):
         erase(photo, mask, engine="magic")
     with pytest.raises(MaskError, match="between 0 and 100"):
         erase(photo, mask, grow=-1)

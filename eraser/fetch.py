@@ -1,0 +1,79 @@
+"""Download one pinned file: streamed, capped at its known size, under a deadline, checked by
+SHA-256, and only then renamed into place, so nothing that looks complete is ever left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+import urllib3
+
+from .errors import ModelError
+
+# (bytes so far, bytes in all)
+Progress = Callable[[int, int], None]
+CHUNK = 256 * 1024
+
+
+def download(url: str, dest: Path, *, size: int, sha256: str, deadline: float = 600.0,
+             connect_timeout: float = 10.0, read_timeout: float = 30.0,
+             progress: Progress | None = None) -> Path:
+    """Fetch `url` to `dest`; ModelError with a sentence a person can act on if anything is off.
+
+    `deadline` bounds the whole transfer in seconds; `read_timeout` a silence between two reads.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = _stream(url, out, size, deadline, (connect_timeout, read_timeout), progress)
+        if digest != sha256:
+            raise ModelError(
+                f"The download of {dest.name} is corrupt (its checksum does not match). "
+                "Try again; if it keeps failing, the file on the server has changed."
+            )
+        os.replace(partial, dest)
+    finally:
+        Path(partial).unlink(missing_ok=True)
+    return dest
+
+
+def _stream(url, out, size, deadline, timeouts, progress) -> str:
+    name = url.rsplit("/", 1)[-1]
+    stop = time.monotonic() + deadline
+    digest, done = hashlib.sha256(), 0
+    try:
+        # identity: the cap and the checksum apply to the bytes as they are on the server.
+        with requests.get(url, stream=True, timeout=timeouts, headers={"Accept-Encoding": "identity"}) as answer:
+            if answer.status_code != 200:
+                raise ModelError(f"Could not download {name}: the server answered HTTP {answer.status_code}.")
+            while chunk := answer.raw.read1(CHUNK):  # one socket read: a trickle meets the deadline
+                done += len(chunk)
+                if done > size:
+                    raise ModelError(f"The download of {name} is larger than the expected {size:,} bytes; it was stopped.")
+                if time.monotonic() > stop:
+                    raise ModelError(f"The download of {name} took longer than {deadline:.0f} s and was stopped. Try again later.")
+                digest.update(chunk)
+                _write(out, chunk, name)
+                if progress:
+                    progress(done, size)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise ModelError(
+            f"Could not download {name} ({type(exc).__name__}). Check the internet connection "
+            "and try again."
+        ) from exc
+    if done != size:
+        raise ModelError(f"The download of {name} stopped early ({done:,} of {size:,} bytes). Try again.")
+    return digest.hexdigest()
+
+
+def _write(out, chunk: bytes, name: str) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:
+        raise ModelError(f"Could not save {name}: {exc.strerror or exc}. Free some disk space and try again.") from exc

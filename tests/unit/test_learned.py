@@ -1,0 +1,178 @@
+"""The learned engines with stand-in models of the real ones' exact inputs and outputs: the
+wiring (layout, scale, mask polarity, padding and resizing to 512), the paste under the mask
+only, several windows, one session per file, and the self-check accepting and refusing."""
+
+import dataclasses
+import hashlib
+import time
+
+import numpy as np
+import pytest
+
+from eraser import Photo, engines, erase, models
+from eraser.engines import learned, selfcheck
+from eraser.errors import ModelError
+from eraser.masks import grow
+from tests.onnx_models import lama_like, migan_like
+from tests.photos import blob, encode
+
+BUILDERS = {"migan": migan_like, "lama": lama_like}
+RED, BLUE = (200, 40, 30), (30, 60, 210)
+
+
+@pytest.fixture(autouse=True)
+def fresh_sessions():
+    learned.forget()
+    yield
+    learned.forget()
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("onnx")
+    return {name: build(folder / f"{name}.onnx") for name, build in BUILDERS.items()}
+
+
+def two_colour_photo(width=900, height=420, seed=0):
+    """Left half red, right half blue, with a little grain: a fill must take its side's colour."""
+    rng = np.random.default_rng(seed)
+    pixels = np.empty((height, width, 3), np.float32)
+    pixels[:, : width // 2] = RED
+    pixels[:, width // 2 :] = BLUE
+    pixels += rng.normal(0, 3, pixels.shape)
+    return np.clip(pixels, 0, 255).astype(np.uint8)
+
+
+def with_objects(pixels, *discs):
+    """The photo with a green object on each disc, and the mask that covers them."""
+    height, width = pixels.shape[:2]
+    mask = np.zeros((height, width), bool)
+    for centre, diameter in discs:
+        mask |= blob(width, height, centre, diameter)
+    pixels = pixels.copy()
+    pixels[mask] = (20, 220, 20)
+    return Photo.open(encode(pixels)), mask
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_each_object_is_filled_from_its_own_side_and_nothing_else_changes(model_files, name):
+    photo, mask = with_objects(two_colour_photo(), ((200, 210), 120), ((700, 180), 90))
+    result = erase(photo, mask, engine=engines.get(name, model_files[name]), grow=3)
+    assert result.filled_by == engines.get(name).title
+    grown = grow(mask, 3)
+    assert np.array_equal(result.pixels[~grown], photo.pixels[~grown])  # bit-identical outside
+    left, right = grown.copy(), grown.copy()
+    left[:, 450:], right[:, :450] = False, False
+    # Every pixel of each hole, edges included, has its side's colour: no green, no black from
+    # a misplaced crop or pad, no channel swapped.
+    assert np.abs(result.pixels[left].astype(int) - RED).max() < 30
+    assert np.abs(result.pixels[right].astype(int) - BLUE).max() < 30
+
+
+def test_lama_pads_a_long_thin_window_and_scales_a_large_one_back(model_files):
+    engine = engines.get("lama", model_files["lama"])
+    wide = two_colour_photo(1400, 300)[:, :600]  # all red: one window 600 x ~300 after scaling
+    for photo, mask in (with_objects(wide, ((300, 150), 200)), with_objects(two_colour_photo(2400, 1800)[:, :1100], ((550, 900), 900))):
+        result = erase(photo, mask, engine=engine, grow=0)
+        assert result.size == photo.size
+        assert np.abs(result.pixels[mask].astype(int) - RED).max() < 30
+        assert np.array_equal(result.pixels[~mask], photo.pixels[~mask])
+
+
+def test_the_window_sent_to_the_model_has_the_models_layout(model_files):
+    engine = engines.get("lama", model_files["lama"])
+    rgb = two_colour_photo(300, 200)
+    hole = np.zeros((200, 300), bool)
+    hole[50:150, 100:200] = True
+    image, mask, _ = engine.feed(rgb, hole)
+    assert image.shape == (1, 3, 512, 512) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
+    assert mask.shape == (1, 1, 512, 512) and set(np.unique(mask)) == {0.0, 1.0}
+    assert abs(float(image[0, 0, 10, 10]) - RED[0] / 255) < 0.05  # channel 0 is red
+    image, keep, _ = engines.get("migan", model_files["migan"]).feed(rgb, hole)
+    assert image.shape == (1, 3, 200, 300) and image.dtype == np.uint8 and image[0, 0, 10, 10] > 150
+    assert keep.dtype == np.uint8 and keep[0, 0, 100, 150] == 0 and keep[0, 0, 10, 10] == 255  # 255 = keep
+
+
+def test_one_session_per_model_file_per_process(model_files):
+    first = engines.get("migan", model_files["migan"]).load()
+    second = engines.get("migan", model_files["migan"]).load()
+    assert first._wiring.session is second._wiring.session
+
+
+@pytest.mark.parametrize("name, flaw", [
+    ("migan", {"invert": True}), ("migan", {"swap": True}),
+    ("lama", {"invert": True}), ("lama", {"swap": True}), ("lama", {"unit_output": True}),
+])
+def test_the_self_check_refuses_a_model_with_another_convention(tmp_path, name, flaw):
+    file = BUILDERS[name](tmp_path / "wrong.onnx", **flaw)
+    photo, mask = with_objects(two_colour_photo(), ((200, 210), 120))
+    with pytest.raises(ModelError, match="failed its self-check.*It was not used"):
+        erase(photo, mask, engine=engines.get(name, file))
+    with pytest.raises(ModelError, match="failed its self-check"):  # and stays refused
+        engines.get(name, file).load()
+
+
+def test_the_self_check_passes_a_mean_fill_and_measures_a_real_gap():
+    painted, hole, expected = selfcheck.case()
+    mean = painted[~hole].mean(axis=0)
+    filled = painted.copy()
+    filled[hole] = mean.round()
+    assert selfcheck.error(filled, hole, expected) < selfcheck.TOLERANCE
+    assert selfcheck.error(filled[..., ::-1], hole, expected) > selfcheck.TOLERANCE * 2
+    assert selfcheck.error(painted, hole, expected) > selfcheck.TOLERANCE * 3
+
+
+def test_files_that_are_not_the_right_model_are_refused_in_one_sentence(tmp_path, model_files):
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"not a graph at all" * 100)
+    with pytest.raises(ModelError, match="is not a usable ONNX model"):
+        engines.get("migan", junk).load()
+    with pytest.raises(ModelError, match="is not a MI-GAN model: its inputs should be tensor\\(uint8\\)"):
+        engines.get("migan", model_files["lama"]).load()
+    with pytest.raises(ModelError, match="is not a LaMa model"):
+        engines.get("lama", model_files["migan"]).load()
+    small = lama_like(tmp_path / "small.onnx", side=256)
+    with pytest.raises(ModelError, match="should take 512 x 512 pixels"):
+        engines.get("lama", small).load()
+    with pytest.raises(ModelError, match="Cannot read the model file"):
+        engines.get("lama", tmp_path / "missing.onnx").load()
+
+
+def test_a_model_file_only_goes_with_a_learned_engine(model_files):
+    with pytest.raises(engines.EngineError, match="only works with a learned engine"):
+        engines.get("patchmatch", model_files["migan"])
+
+
+def pin(monkeypatch, name, file, url="http://127.0.0.1:9/none"):
+    """Pretend `file` is the published model, so the pinned path can be exercised here."""
+    data = file.read_bytes()
+    pinned = dataclasses.replace(models.MODELS[name], url=url, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    monkeypatch.setitem(models.MODELS, name, pinned)
+    return pinned
+
+
+def test_auto_fills_objects_with_migan_when_its_file_is_in_place(monkeypatch, tmp_path, model_files):
+    monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path))
+    pinned = pin(monkeypatch, "migan", model_files["migan"])
+    (tmp_path / pinned.file).write_bytes(model_files["migan"].read_bytes())
+    pixels = two_colour_photo()
+    photo, mask = with_objects(pixels, ((200, 210), 120))
+    mask[380:384, 750:850] = True  # and a thin line on the blue side, in a window of its own
+    result = erase(photo, mask)
+    assert result.filled_by == "MI-GAN, Telea"
+    assert engines.get("auto").load().note == ""
+
+
+def test_auto_without_a_model_falls_back_to_patchmatch_quickly_with_a_note(monkeypatch, tmp_path):
+    monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path))
+    monkeypatch.delenv("ERASER_OFFLINE")
+    monkeypatch.setitem(models.MODELS, "migan", dataclasses.replace(models.MODELS["migan"], url="http://127.0.0.1:9/m.onnx"))
+    start = time.perf_counter()
+    auto = engines.get("auto").load()
+    assert time.perf_counter() - start < 2.0
+    assert "Could not download" in auto.note and auto.note.endswith("Objects are filled with PatchMatch instead.")
+    photo, mask = with_objects(two_colour_photo(), ((200, 210), 120))
+    assert erase(photo, mask, engine=auto).filled_by == "PatchMatch"
+    # The failure is remembered: the next erase does not try the network again.
+    monkeypatch.setattr(models, "pull", lambda *a, **k: pytest.fail("retried the download"))
+    assert "Could not download" in engines.get("auto").load().note
