@@ -1,5 +1,5 @@
 """The command line: `python -m eraser erase IMAGE MASK -o OUT`, `python -m eraser engines`,
-`python -m eraser serve [--host H] [--port P]`."""
+`python -m eraser models [pull NAME]`, `python -m eraser serve [--host H] [--port P]`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import engines
+from . import engines, models
 from .errors import EraserError
 from .images import Photo, format_from_name
-from .masks import load_mask
+from .masks import load_mask, prepare
 from .pipeline import DEFAULT_GROW, erase
 
 EXIT_BAD_INPUT = 2
@@ -34,19 +34,61 @@ def _erase(args: argparse.Namespace) -> int:
     photo = Photo.open(_read(args.image, "image"), name=Path(args.image).name)
     out = Path(args.output) if args.output else Path(args.image).with_name(photo.output_name())
     fmt = format_from_name(out.name)
-    mask = load_mask(_read(args.mask, "mask"), photo.size)
-    data = erase(photo, mask, engine=args.engine, grow=args.grow).encode(fmt)
+    # The mask is checked (and grown) before a model is fetched for it.
+    mask = prepare(load_mask(_read(args.mask, "mask"), photo.size), photo.size, args.grow)
+    engine = engines.get(args.engine, args.model_file)
+    if args.model_file:
+        print(f"note: {args.model_file} is your own model file: its checksum is not checked "
+              "against the published one (the self-check still runs).", file=sys.stderr)
+    engine.load(progress=ProgressBar())
+    data = erase(photo, mask, engine=engine, grow=0).encode(fmt)
     try:
         out.write_bytes(data)
     except OSError as exc:
         raise EraserError(f"Cannot write '{out}': {exc.strerror or exc}.") from exc
     print(out)
+    if getattr(engine, "note", ""):
+        print(f"note: {engine.note}", file=sys.stderr)
     return 0
 
 
 def _engines(args: argparse.Namespace) -> int:
     for name in engines.names():
         print(name)
+    return 0
+
+
+class ProgressBar:
+    """A download's progress on stderr: a redrawn bar on a terminal, a line at the end elsewhere."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // max(total, 1)
+        if percent == self.shown:
+            return
+        self.shown = percent
+        line = f"downloading {done / 1e6:6.1f} / {total / 1e6:.1f} MB  {percent:3d}%"
+        if self.stream.isatty():
+            bar = "#" * (percent // 4)
+            self.stream.write(f"\r[{bar:<25}] {line}" + ("\n" if done >= total else ""))
+        elif done >= total:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _models(args: argparse.Namespace) -> int:
+    if args.action == "pull":
+        if not args.name:
+            raise EraserError(f"Name the model to fetch: python -m eraser models pull {'|'.join(models.MODELS)}.")
+        print(models.pull(models.get(args.name), progress=ProgressBar()))
+        return 0
+    print(f"models in {models.directory()}" + (" (downloads off)" if models.offline() else ""))
+    for model in models.MODELS.values():
+        state = "present" if models.present(model) else "not downloaded"
+        print(f"{model.name:<6} {model.title:<7} {model.size / 1e6:6.1f} MB  {model.licence:<10} {state:<14} {model.source}")
     return 0
 
 
@@ -77,10 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="output file (default: <stem>_erased.<ext> beside the photo)")
     run.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT)
     run.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
+    run.add_argument("--model-file", metavar="PATH",
+                     help="run --engine migan or lama with this ONNX file instead of the published download")
     run.set_defaults(func=_erase)
 
     listing = commands.add_parser("engines", help="list the engines, one per line")
     listing.set_defaults(func=_engines)
+
+    catalogue = commands.add_parser("models", help="list the learned models, or fetch one: models pull NAME")
+    catalogue.add_argument("action", nargs="?", choices=["pull"], help="fetch a model now")
+    catalogue.add_argument("name", nargs="?", choices=list(models.MODELS), help="the model to fetch")
+    catalogue.set_defaults(func=_models)
 
     server = commands.add_parser("serve", help="serve the image-erase API (the AILabTools contract) over HTTP")
     server.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")

@@ -11,7 +11,7 @@ from tests.unit.cli import run_cli
 
 def test_engines_lists_one_per_line(tmp_path):
     done = run_cli("engines", cwd=tmp_path)
-    assert done.returncode == 0 and done.stdout.split() == ["auto", "patchmatch", "telea"]
+    assert done.returncode == 0 and done.stdout.split() == ["auto", "migan", "lama", "patchmatch", "telea"]
 
 
 def test_erase_writes_the_output(tmp_path):
