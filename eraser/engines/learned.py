@@ -37,6 +37,7 @@ class Wiring:
 
 
 _lock = threading.Lock()
+_locks: dict[tuple, threading.Lock] = {}
 _sessions: dict[tuple, Wiring] = {}
 _failures: dict[tuple, tuple[float, str]] = {}
 
@@ -67,6 +68,9 @@ class LearnedEngine(Engine):
             return self
         key = (self.name, str(self.model_file.resolve()) if self.model_file else None)
         with _lock:
+            model_lock = _locks.setdefault(key, threading.Lock())
+        # One lock per model: a 208 MB download of one does not hold up the other.
+        with model_lock:
             failed = _failures.get(key)
             if failed and time.monotonic() - failed[0] < RETRY_AFTER:
                 raise ModelError(failed[1])
