@@ -38,7 +38,7 @@ class Wiring:
 
 _lock = threading.Lock()
 _locks: dict[tuple, threading.Lock] = {}
-_sessions: dict[tuple, Wiring] = {}
+_sessions: dict[tuple, tuple[tuple, Wiring]] = {}  # model -> (file version, wiring)
 _failures: dict[tuple, tuple[float, str]] = {}
 
 
@@ -88,15 +88,17 @@ class LearnedEngine(Engine):
             stat = file.stat()
         except OSError as exc:
             raise ModelError(f"Cannot read the model file '{file}': {exc.strerror or exc}.") from None
-        version = (*key, str(file.resolve()), stat.st_size, stat.st_mtime_ns)
-        if version not in _sessions:
-            self._wiring = self._session(file)  # the self-check runs through this engine's own wiring
-            try:
-                selfcheck.check(self, file.name)
-            finally:
-                wiring, self._wiring = self._wiring, None
-            _sessions[version] = wiring
-        return _sessions[version]
+        version = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
+        cached = _sessions.get(key)
+        if cached and cached[0] == version:
+            return cached[1]
+        self._wiring = self._session(file)  # the self-check runs through this engine's own wiring
+        try:
+            selfcheck.check(self, file.name)
+        finally:
+            wiring, self._wiring = self._wiring, None
+        _sessions[key] = (version, wiring)  # a replaced file's old session goes
+        return wiring
 
     def _session(self, file: Path) -> Wiring:
         options = ort.SessionOptions()
