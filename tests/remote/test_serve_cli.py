@@ -108,4 +108,4 @@ def test_an_unknown_engine_stops_serve_at_once(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ERASER_API_KEYS": "k", "ERASER_ENGINE": "foo"}
     done = subprocess.run([sys.executable, "-m", "eraser", "serve", "--port", "1"], capture_output=True,
                           text=True, cwd=tmp_path, env=env, timeout=60)
-    assert done.returncode == 2 and done.stderr == "error: ERASER_ENGINE must be one of auto, patchmatch, telea, not 'foo'.\n"
+    assert done.returncode == 2 and done.stderr == "error: ERASER_ENGINE must be one of auto, migan, lama, patchmatch, telea, not 'foo'.\n"

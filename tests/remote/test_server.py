@@ -149,7 +149,7 @@ def test_a_wrong_key_is_reported_before_a_bad_body(server, good):
 
 
 def test_an_unknown_engine_is_refused_at_start_up(tmp_path):
-    with pytest.raises(ValueError, match="ERASER_ENGINE must be one of auto, patchmatch, telea, not 'foo'"):
+    with pytest.raises(ValueError, match="ERASER_ENGINE must be one of auto, migan, lama, patchmatch, telea, not 'foo'"):
         Settings(api_keys=(KEY,), result_dir=tmp_path, engine="foo")
 
 
