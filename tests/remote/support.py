@@ -134,21 +134,23 @@ class Scripted:
             status, body, ctype, headers = self.answers[min(self.posts, len(self.answers)) - 1]
             return await _answer(send, status, body, ctype, headers)
         status, body, headers = self.files.get(scope["path"], (404, b"", {}))
-        if isinstance(body, list):  # a trickle: (delay, chunk) pairs
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
-            for delay, chunk in body:
-                await asyncio.sleep(delay)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            return await send({"type": "http.response.body", "body": b""})
-        return await _answer(send, status, body, "image/png", headers)
+        headers = dict(headers)
+        return await _answer(send, status, body, headers.pop("content-type", "image/png"), headers)
 
 
 async def _answer(send, status, body, content_type, headers=None):
-    head = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    """body: bytes, or [(delay, chunk), ...] to trickle (no Content-Length then)."""
+    head = [(b"content-type", content_type.encode())]
+    if not isinstance(body, list):
+        head.append((b"content-length", str(len(body)).encode()))
     head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": body})
+    if not isinstance(body, list):
+        return await send({"type": "http.response.body", "body": body})
+    for delay, chunk in body:
+        await asyncio.sleep(delay)
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
 
 
 class RawServer:
