@@ -13,8 +13,10 @@ import numpy as np
 import uvicorn
 
 from eraser import contract
+from eraser.errors import EngineError
 from eraser.images import Photo
 from eraser.server import Settings, create_app
+from eraser.server.run import server_config
 from tests.photos import encode
 
 KEY = "test-key-3f9a1c0de5b2"  # distinctive, so a leak is found by grep
@@ -44,8 +46,12 @@ def free_port() -> int:
 def serving(app):
     """Run an ASGI app under uvicorn in a thread on a free 127.0.0.1 port; yields its origin."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           log_level="info", lifespan="on"))
+    options = {"log_config": None, "log_level": "info", "lifespan": "on"}
+    if hasattr(app, "state") and hasattr(app.state, "settings"):  # ours: with its connection limits
+        config = server_config(app, "127.0.0.1", port, **options)
+    else:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, **options)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT
@@ -63,6 +69,25 @@ def serving(app):
 def make_app(tmp_path, clock=time.time, **overrides):
     fields = {"api_keys": (KEY,), "result_dir": tmp_path / "results", "workers": 4, "engine": "telea"}
     return create_app(Settings(**{**fields, **overrides}), clock=clock)
+
+
+# -- engines that misbehave (module-level: the server runs them in worker processes) -------------
+
+STALL_SECONDS = 2.0
+
+
+def failing_erase(photo, mask, **_):
+    raise EngineError("the engine gave up")
+
+
+def crashing_erase(photo, mask, **_):
+    raise RuntimeError("bug")
+
+
+def stalling_erase(photo, mask, **_):
+    """Takes STALL_SECONDS, then returns the photo unchanged."""
+    time.sleep(STALL_SECONDS)
+    return photo
 
 
 # -- pictures ------------------------------------------------------------------------------------
