@@ -86,11 +86,12 @@ class RemoteEraser:
     the full endpoint or just an origin such as http://127.0.0.1:8000.
     timeout bounds one HTTP exchange; budget bounds the whole call, retries and download included.
 
-    Where the endpoint may point (checked before every POST, after resolving its host): a public
-    address; a loopback one (a server on this machine); a private, link-local or reserved one only
-    when allow_local is True or the URL is the deployment's own AILAB_API_URL. allow_local=False
-    allows public addresses only: for a URL a visitor typed, so it cannot reach the app server's
-    own network. Result URLs may be local only when the endpoint is.
+    Where the endpoint may point (checked before every POST, after resolving its host) depends on
+    who chose it. The deployment's own AILAB_API_URL (url None, or the same text), or any url
+    with allow_local=True, is trusted: it may be on this machine or in a private network, and
+    then its result URLs may be too. Any other url is treated as typed by a visitor: a public
+    address only, so nobody can make the app reach into its own network; allow_local=False
+    forces that for any url.
     """
 
     def __init__(self, api_key: str | None = None, url: str | None = None, *, timeout: float = 60.0,
@@ -107,8 +108,7 @@ class RemoteEraser:
         text = (url or "").strip() or configured or contract.DEFAULT_URL
         self._endpoint = _endpoint(text)
         self.url = self._endpoint.text
-        self._allow_local = allow_local if allow_local is not None else (bool(configured) and text == configured)
-        self._allow_loopback = allow_local is not False
+        self._trusted = allow_local if allow_local is not None else (not url or text == configured)
         self.timeout, self.budget = timeout, budget
         self.max_attempts, self.backoff = max(1, max_attempts), backoff
         self.max_result_bytes = max_result_bytes
@@ -172,13 +172,9 @@ class RemoteEraser:
             found = urls.addresses(self._endpoint)
         except (OSError, UnicodeError):
             raise remote_error("CONNECTION_FAILED") from None
-        if found and all(urls.is_public(ip) for ip in found):
-            self._local = False
-            return
-        loopback = bool(found) and all(urls.is_loopback_ip(ip) for ip in found)
-        if not (self._allow_local or (loopback and self._allow_loopback)):
+        self._local = not (found and all(urls.is_public(ip) for ip in found))
+        if self._local and not self._trusted:
             raise remote_error("UNSAFE_API_URL")
-        self._local = True
 
     def _post(self, upload: Upload, deadline: float) -> dict:
         self._check_endpoint()

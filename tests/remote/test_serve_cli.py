@@ -64,10 +64,10 @@ def test_without_keys_it_makes_one_and_accepts_only_that(serve):
     found = re.search(r"accepts only the key (\S+)", output)
     assert found, output
     assert requests.get(origin + "/health", timeout=10).json()["status"] == "ok"
-    result = RemoteEraser(found.group(1), origin, backoff=0.01).erase(*scene())
+    result = RemoteEraser(found.group(1), origin, backoff=0.01, allow_local=True).erase(*scene())
     assert result.photo.size == (160, 120)
     with pytest.raises(RemoteError) as caught:
-        RemoteEraser("guess", origin, backoff=0.01).erase(*scene())
+        RemoteEraser("guess", origin, backoff=0.01, allow_local=True).erase(*scene())
     assert caught.value.status == 401
 
 
@@ -75,7 +75,7 @@ def test_with_keys_it_prints_none_of_them(serve):
     process, origin, output = serve("alpha-key-123,beta-key-456")
     assert "Uvicorn running on http://127.0.0.1" in output
     assert "alpha-key-123" not in output and "beta-key-456" not in output
-    assert RemoteEraser("beta-key-456", origin, backoff=0.01).erase(*scene()).attempts == 1
+    assert RemoteEraser("beta-key-456", origin, backoff=0.01, allow_local=True).erase(*scene()).attempts == 1
 
 
 def test_other_commands_do_not_load_the_server():

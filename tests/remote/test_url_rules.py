@@ -15,7 +15,8 @@ from eraser.remote.download import check_url
 
 from .support import KEY, encode, scene
 
-FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 5.0, "max_attempts": 2}
+# allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
+FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 5.0, "max_attempts": 2, "allow_local": True}
 
 TRICKS = [
     "https://127.0.0.1\\x.evil.example/",  # urlsplit: a public name; urllib3: 127.0.0.1
@@ -113,11 +114,16 @@ def served_result(fake):
     fake.answer_json(200, contract.success_body(fake.origin + "/files/out.png"))
 
 
-def test_a_typed_url_allows_only_public_addresses(scripted):
+def test_a_typed_url_allows_only_public_addresses(scripted, monkeypatch):
     served_result(scripted)
+    monkeypatch.delenv("AILAB_API_URL", raising=False)
+    # As the page does with a Service URL a visitor typed: RemoteEraser(key, url).
+    with pytest.raises(RemoteError) as caught:
+        RemoteEraser(KEY, scripted.origin).erase(*scene())
+    assert caught.value.code == "UNSAFE_API_URL" and "AILAB_API_URL" in str(caught.value)
     assert refused(scripted.origin, allow_local=False).code == "UNSAFE_API_URL"
     assert scripted.posts == 0 and scripted.seen_headers == []  # nothing, key included, was sent
-    assert erase(scripted.origin).photo.size == (160, 120)  # loopback is allowed by default
+    assert erase(scripted.origin).photo.size == (160, 120)  # allow_local=True: the caller vouches for it
 
 
 def test_a_private_endpoint_needs_the_deployments_own_setting(scripted, monkeypatch):
@@ -125,11 +131,11 @@ def test_a_private_endpoint_needs_the_deployments_own_setting(scripted, monkeypa
     # The endpoint's name resolves to a private address (the connection still goes to loopback).
     monkeypatch.setattr(urls, "addresses", lambda url: [ipaddress.ip_address("10.0.0.7")])
     monkeypatch.delenv("AILAB_API_URL", raising=False)
-    assert refused(scripted.origin).code == "UNSAFE_API_URL" and scripted.posts == 0
+    assert refused(scripted.origin, allow_local=None).code == "UNSAFE_API_URL" and scripted.posts == 0
     monkeypatch.setenv("AILAB_API_URL", scripted.origin)
-    assert erase(scripted.origin).attempts == 1  # the operator's own setting is trusted
-    assert erase(None).attempts == 1
-    assert erase(scripted.origin, allow_local=True).attempts == 1
+    assert erase(scripted.origin, allow_local=None).attempts == 1  # the operator's own setting is trusted
+    assert erase(None, allow_local=None).attempts == 1
+    assert refused(scripted.origin, allow_local=False).code == "UNSAFE_API_URL"
 
 
 def test_a_result_url_carrying_the_key_is_not_fetched(scripted):
