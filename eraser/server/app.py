@@ -91,7 +91,6 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         """The stored result's token; the job is stopped, and nothing stored, if the client goes."""
         gone = threading.Event()
         job = asyncio.wrap_future(workers.submit(gone, erase_job, image, mask, settings.engine, settings.grow, erase))
-        del image, mask  # the worker has them; a queued request holds one copy, in the job
         disconnect = asyncio.ensure_future(_disconnected(request))
         try:
             await asyncio.wait({job, disconnect}, return_when=asyncio.FIRST_COMPLETED)
@@ -148,8 +147,12 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
                           key: str | None = Security(api_key)):
         if not authorized(key):  # the Gate has checked already; this keeps the route safe on its own
             return contract_error("ERROR_USER_NOT_EXISTS")
+        files = []
+        for upload in (image, user_mask):
+            files.append(await upload.read())
+            await upload.close()  # its spooled copy goes; a waiting request holds its bytes once
         try:
-            token = await run_job(request, await image.read(), await user_mask.read())
+            token = await run_job(request, *files)
         except ContractError as err:
             return contract_error(err.code)
         except JobCancelled:

@@ -63,7 +63,9 @@ class Gate:
                 return None
             if isinstance(body, str):
                 return await refuse(send, body)
-            return await self.app(scope, _replay(body, receive), send)
+            replay = _replay(body, receive)
+            del body  # the app's parser holds the only reference, and drops it once parsed
+            return await self.app(scope, replay, send)
         finally:
             load.active -= 1
             load.held -= reserve
