@@ -256,7 +256,7 @@ def main() -> None:
         statuses = Counter(status for _, status in probes)
         ok = [t for t, status in probes if status == 200]
         latency = f"{percentile(ok, 0.5):.2f} / {max(ok):.2f} s" if ok else "-"
-        answered = f"{len(ok)}/{len(probes)} {dict(statuses) if len(statuses) > 1 else ''}".strip()
+        answered = f"{len(ok)}/{len(probes)} {dict(statuses) if len(ok) < len(probes) else ''}".strip()
         print(f"{name:<13} {seconds:5.0f}  {answered:<26} {latency:<22} {peak / 2**20:9.0f} MB {disk / 2**20:6.1f} MB  {note}")
 
 

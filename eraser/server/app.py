@@ -114,6 +114,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
                     log.exception("purging expired results failed")
                 await asyncio.sleep(settings.purge_interval)
 
+        asyncio.get_running_loop().run_in_executor(None, workers.prestart)
         sweeper = asyncio.create_task(purge_forever())
         yield
         sweeper.cancel()

@@ -73,7 +73,16 @@ class Workers:
         self._context = None
         self._lock = threading.Lock()
         self._all: set[_Process] = set()
+        self._closed = False
         self.killed = 0  # processes killed for time or cancellation, for /health and tests
+
+    def prestart(self) -> None:
+        """Start every worker process now, so the first requests do not wait for them."""
+        try:
+            for _ in range(max(0, self.count - len(self._all))):
+                self._idle.put(self._take())
+        except RuntimeError:  # closed meanwhile
+            pass
 
     def submit(self, cancelled: threading.Event, function, *args) -> Future:
         """Run function(*args) in a worker process; the future raises JobTimeout or JobCancelled
@@ -86,6 +95,8 @@ class Workers:
         except queue.Empty:
             pass
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the erase workers are shut down")
             self._context = self._context or _context()
             worker = _Process(self._context)
             self._all.add(worker)
@@ -123,6 +134,7 @@ class Workers:
     def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)
         with self._lock:
+            self._closed = True
             workers, self._all = list(self._all), set()
         for worker in workers:
             worker.kill()
