@@ -14,6 +14,7 @@ import time
 import pytest
 import requests
 
+from eraser import engines
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
 from tests.conftest import ROOT
@@ -108,4 +109,4 @@ def test_an_unknown_engine_stops_serve_at_once(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ERASER_API_KEYS": "k", "ERASER_ENGINE": "foo"}
     done = subprocess.run([sys.executable, "-m", "eraser", "serve", "--port", "1"], capture_output=True,
                           text=True, cwd=tmp_path, env=env, timeout=60)
-    assert done.returncode == 2 and done.stderr == "error: ERASER_ENGINE must be one of auto, patchmatch, telea, not 'foo'.\n"
+    assert done.returncode == 2 and done.stderr == f"error: ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'.\n"

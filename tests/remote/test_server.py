@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import requests
 
-from eraser import contract
+from eraser import contract, engines
 from eraser.images import Photo
 from eraser.server import LocalDirStore, Settings, create_app
 from eraser.server.app import MAX_BODY_BYTES
@@ -148,7 +148,7 @@ def test_a_wrong_key_is_reported_before_a_bad_body(server, good):
 
 
 def test_an_unknown_engine_is_refused_at_start_up(tmp_path):
-    with pytest.raises(ValueError, match="ERASER_ENGINE must be one of auto, patchmatch, telea, not 'foo'"):
+    with pytest.raises(ValueError, match=f"ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'"):
         Settings(api_keys=(KEY,), result_dir=tmp_path, engine="foo")
 
 
