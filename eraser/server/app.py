@@ -94,11 +94,13 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         disconnect = asyncio.ensure_future(_disconnected(request))
         try:
             await asyncio.wait({job, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+            if not job.done():  # the client has gone
+                gone.set()  # a running job sees this and has its process killed
+                job.cancel()  # a queued one is dropped now
+                raise JobCancelled()
         finally:
-            if not job.done():
-                gone.set()  # a queued job never starts; a running one has its process killed
             disconnect.cancel()
-        data, media_type = await job  # raises JobCancelled when stopped
+        data, media_type = job.result()  # JobTimeout, ContractError...: what the worker raised
         return await asyncio.get_running_loop().run_in_executor(
             None, store.put, data, media_type, clock() + settings.result_ttl)
 
