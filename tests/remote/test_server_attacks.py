@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from contextlib import ExitStack
 
@@ -195,3 +196,36 @@ def test_photos_are_decoded_in_the_workers_not_the_server(server, good, monkeypa
     monkeypatch.undo()
     assert response.status_code == 200 and Photo.open(requests.get(response.json()["data"]["image_url"],
                                                                  timeout=URL_TIMEOUT).content).size == (160, 120)
+
+
+def test_a_queued_erase_whose_client_left_is_dropped_at_once(tmp_path, start, good):
+    app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path / "results", workers=1), erase=stalling_erase)
+    origin = start(app)
+    first = {}
+    worker = threading.Thread(target=lambda: first.update(response=post(origin, *good)))
+    worker.start()
+    wait_for_in_flight(origin, 1)
+    began = time.monotonic()
+    with pytest.raises(requests.Timeout):  # queued behind the first, then gone
+        post_with_timeout(origin, good, 0.3)
+    while requests.get(origin + "/health", timeout=URL_TIMEOUT).json()["in_flight"] > 1:
+        assert time.monotonic() - began < STALL_SECONDS / 2, "the queued request kept its slot"
+        time.sleep(0.02)
+    worker.join(URL_TIMEOUT)
+    assert first["response"].status_code == 200
+    assert len(list((tmp_path / "results").glob("*.bin"))) == 1  # only the first one's result
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off(tmp_path, start, sockets):
+    origin = start(make_app(tmp_path, **QUICK))
+    sock = sockets(origin)
+    head = request_head().replace(f"Content-Length: {MAX_BODY_BYTES}".encode(), b"Transfer-Encoding: chunked")
+    chunk = b"%x\r\n" % 65536 + bytes(65536) + b"\r\n"
+    sock.sendall(head)
+    try:
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            sock.sendall(chunk)
+    except OSError:
+        pass  # the server may close before the last chunk
+    status, body = read_answer(sock)
+    assert status == 413 and body["error_detail"]["code"] == "ERROR_REQUEST_BODY_TOO_LARGE"
