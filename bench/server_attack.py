@@ -1,7 +1,7 @@
 """Load and faults against the image-erase server: what it holds while it is attacked.
 
     python -m bench.server_attack [--idle 1000] [--slow 200] [--flood 300] [--photos 24] [--engine telea]
-                                  [--workers N] [--server-root DIR]
+                                  [--photo-concurrency 6] [--workers N] [--server-root DIR]
 
 Starts `python -m eraser serve` on 127.0.0.1 in its own process (header deadline 5 s, body
 deadline 10 s, to keep the run short) and runs, one after the other:
@@ -10,7 +10,8 @@ deadline 10 s, to keep the run short) and runs, one after the other:
   slow headers  --slow connections sending one header byte a second
   slow bodies   --slow uploads with a valid key, a full-size body announced, 1 KB a second sent
   wrong key     --flood full-size (6.3 MB) uploads with a wrong key, 32 at a time
-  large photos  --photos erases of a mix of 12, 6 and 1 MP JPEGs, 6 at a time, result downloaded
+  large photos  --photos erases of a mix of 12, 6 and 1 MP JPEGs, --photo-concurrency at a time,
+                each result downloaded
 
 During each attack a well-behaved client sends a 1 MP erase every half second (no retries) and
 the table shows what it got: answers, their statuses and latency. Peak memory is the server's
@@ -177,6 +178,7 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=200)
     parser.add_argument("--flood", type=int, default=300)
     parser.add_argument("--photos", type=int, default=24)
+    parser.add_argument("--photo-concurrency", type=int, default=6, help="large-photo erases in flight at once")
     parser.add_argument("--engine", default="telea")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--server-root", type=Path, help="run the server from this source tree (e.g. an older commit's)")
@@ -233,11 +235,12 @@ def main() -> None:
                 return f"{args.flood} uploads of 6.3 MB, answers {dict(statuses)}"
 
             def large_photos():
-                with ThreadPoolExecutor(6) as pool:
+                with ThreadPoolExecutor(args.photo_concurrency) as pool:
                     done = list(pool.map(lambda i: _erase(origin, *large[i % 3]), range(args.photos)))
                 ok = [seconds for seconds, status in done if status == 200]
                 sizes = ", ".join(f"{len(image) / 2**20:.1f} MB" for image, _ in large)
-                text = f"{args.photos} erases (JPEGs of {sizes}), statuses {dict(Counter(s for _, s in done))}"
+                statuses = dict(Counter(status for _, status in done))
+                text = f"{args.photos} erases ({args.photo_concurrency} at a time, JPEGs of {sizes}), statuses {statuses}"
                 if ok:
                     text += f", latency p50 {percentile(ok, 0.5):.1f} s, max {max(ok):.1f} s"
                 return text
