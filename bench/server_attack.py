@@ -1,7 +1,8 @@
 """Load and faults against the image-erase server: what it holds while it is attacked.
 
     python -m bench.server_attack [--idle 1000] [--slow 200] [--flood 300] [--photos 24] [--engine telea]
-                                  [--photo-concurrency 6] [--workers N] [--server-root DIR]
+                                  [--photo-concurrency 6] [--only-12mp] [--workers N]
+                                  [--server-root DIR]
 
 Starts `python -m eraser serve` on 127.0.0.1 in its own process (header deadline 5 s, body
 deadline 10 s, to keep the run short) and runs, one after the other:
@@ -179,6 +180,7 @@ def main() -> None:
     parser.add_argument("--flood", type=int, default=300)
     parser.add_argument("--photos", type=int, default=24)
     parser.add_argument("--photo-concurrency", type=int, default=6, help="large-photo erases in flight at once")
+    parser.add_argument("--only-12mp", action="store_true", help="every large photo 12 MP, not a mix")
     parser.add_argument("--engine", default="telea")
     parser.add_argument("--workers", type=int)
     parser.add_argument("--server-root", type=Path, help="run the server from this source tree (e.g. an older commit's)")
@@ -186,6 +188,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind through `finally`: stop the server
     probe_photo = _photo(1152, 864)
     large = [_photo(4000, 3000, 1), _photo(2828, 2121, 2), _photo(1152, 864, 3)]
+    if args.only_12mp:
+        large = [large[0]] * 3
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
     rows = []
