@@ -8,6 +8,12 @@
   limit_concurrency answers a plain-text 503 to everyone instead, and lets idle sockets keep
   their slots).
 - Its own 400 for malformed HTTP is plain text; here it is the contract's envelope.
+- A lingering close. The Gate answers a refusal (wrong key, too large, busy) without reading
+  the body, and the connection is then closed while the client is still sending it; a socket
+  closed with unread data sends a reset, which can destroy the answer before the client reads
+  it. So a connection closed after an answer first only stops sending (FIN), discards what
+  still arrives for up to LINGER_SECONDS or LINGER_BYTES, and then closes, as nginx does. The
+  discarded bytes cost reading, not memory.
 
 Bodies are the Gate's business (eraser.server.gate): it knows the endpoint and the key.
 """
@@ -22,6 +28,37 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from eraser import contract
 
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 8 * 2**20  # more than a full request body
+
+
+class _LingeringTransport:
+    """The connection's transport, whose close() half-closes and lingers (see above)."""
+
+    def __init__(self, transport, loop):
+        self._transport, self._loop = transport, loop
+        self.lingering, self.discarded = False, 0
+
+    def close(self) -> None:
+        if self.lingering or self._transport.is_closing():
+            return
+        if not self._transport.can_write_eof():
+            return self._transport.close()
+        self.lingering = True
+        self._transport.write_eof()  # after the answer still in the write buffer
+        self._transport.resume_reading()  # flow control may have paused it
+        self._loop.call_later(LINGER_SECONDS, self._transport.close)
+
+    def abort(self) -> None:
+        """Close now: nothing was answered, so nothing can be lost."""
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self.lingering or self._transport.is_closing()
+
+    def __getattr__(self, name):
+        return getattr(self._transport, name)
+
 
 def guarded_h11(header_timeout: float, max_connections: int) -> type[H11Protocol]:
     """The protocol class to give uvicorn.Config(http=...)."""
@@ -31,7 +68,7 @@ def guarded_h11(header_timeout: float, max_connections: int) -> type[H11Protocol
         waiting_since: float | None = None  # monotonic time it began waiting for headers; None: busy
 
         def connection_made(self, transport):
-            super().connection_made(transport)
+            super().connection_made(_LingeringTransport(transport, self.loop))
             self._wait_for_headers()
             if len(self.connections) > max_connections:
                 waiting = [c for c in self.connections if getattr(c, "waiting_since", None) is not None and c is not self]
@@ -39,6 +76,11 @@ def guarded_h11(header_timeout: float, max_connections: int) -> type[H11Protocol
                 oldest._close_idle()
 
         def data_received(self, data):
+            if self.transport.lingering:  # the answer is out: what comes now is discarded
+                self.transport.discarded += len(data)
+                if self.transport.discarded > LINGER_BYTES:
+                    self.transport.abort()
+                return
             cycle = self.cycle
             super().data_received(data)
             if self.cycle is not cycle:  # a request's headers are complete
@@ -80,6 +122,6 @@ def guarded_h11(header_timeout: float, max_connections: int) -> type[H11Protocol
         def _close_idle(self):
             self._stop_timer()
             if not self.transport.is_closing():
-                self.transport.close()
+                self.transport.abort()
 
     return GuardedH11Protocol

@@ -73,7 +73,7 @@ def make_app(tmp_path, clock=time.time, **overrides):
 
 # -- engines that misbehave (module-level: the server runs them in worker processes) -------------
 
-STALL_SECONDS = 2.0
+STALL_SECONDS = 3.0
 
 
 def failing_erase(photo, mask, **_):
