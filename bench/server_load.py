@@ -38,7 +38,7 @@ REQUEST_TIMEOUT = 300.0
 VARIANTS = 10
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -54,12 +54,16 @@ def _inputs(width: int, height: int) -> list[tuple[bytes, bytes]]:
     return made
 
 
-def _start(port: int, results: Path, engine: str, workers: int | None) -> subprocess.Popen:
+def start_server(port: int, results: Path, engine: str, workers: int | None, root: Path | None = None,
+                 **settings: str) -> subprocess.Popen:
+    """`python -m eraser serve` on 127.0.0.1:port, once its /health answers; settings: more ERASER_*
+    variables; root: the source tree to run the server from (default this one)."""
+    root = root or Path(__file__).resolve().parent.parent
     env = {**os.environ, "ERASER_API_KEYS": KEY, "ERASER_RESULT_DIR": str(results), "ERASER_ENGINE": engine,
-           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+           "PYTHONPATH": str(root), **settings}
     if workers:
         env["ERASER_WORKERS"] = str(workers)
-    server = subprocess.Popen([sys.executable, "-m", "eraser", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "eraser", "serve", "--port", str(port)], env=env, cwd=root,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -85,7 +89,7 @@ def _one(origin: str, image: bytes, mask: bytes, local: threading.local) -> tupl
     return time.perf_counter() - begin, status
 
 
-def _percentile(values: list[float], share: float) -> float:
+def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
@@ -102,10 +106,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     width, height = (int(v) for v in args.size.lower().split("x"))
     inputs = _inputs(width, height)
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as results:
-        server = _start(port, Path(results), args.engine, args.workers)
+        server = start_server(port, Path(results), args.engine, args.workers)
         try:
             health = requests.get(origin + "/health", timeout=5).json()
             _one(origin, *inputs[0], threading.local())  # warm-up: first engine use loads its code
@@ -125,8 +129,8 @@ def main() -> None:
     print(f"throughput: {args.total / wall:.2f} requests/s over {wall:.1f} s")
     if latencies:
         print("latency (POST + result download), seconds: "
-              f"p50 {_percentile(latencies, 0.5):.2f}  p90 {_percentile(latencies, 0.9):.2f}  "
-              f"p99 {_percentile(latencies, 0.99):.2f}  max {max(latencies):.2f}  "
+              f"p50 {percentile(latencies, 0.5):.2f}  p90 {percentile(latencies, 0.9):.2f}  "
+              f"p99 {percentile(latencies, 0.99):.2f}  max {max(latencies):.2f}  "
               f"mean {statistics.mean(latencies):.2f}")
 
 

@@ -63,9 +63,12 @@ ERRORS: dict[str, ErrorSpec] = {
     "ERROR_GATEWAY": ErrorSpec(502, True, _RETRY_LATER),
     "AI_SERVICE_FLOW_RESTRICTION": ErrorSpec(503, True, "Too many requests per second: wait a moment and try again."),
     "AI_SERVICE_TIMEOUT": ErrorSpec(504, True, "The service timed out: try again, or use a smaller photo."),
+    # Our server's own, in the same envelope: an upload that did not arrive within its time.
+    "REQUEST_TIMEOUT": ErrorSpec(408, True, "The upload was too slow and the service stopped waiting: check the connection and try again."),
     # Found by the client, not sent by any server.
     "NO_API_KEY": ErrorSpec(None, False, "No API key is set: set AILAB_API_KEY or enter a key."),
-    "BAD_API_URL": ErrorSpec(None, False, "AILAB_API_URL must be an https:// address (plain http:// only for a server on this machine)."),
+    "BAD_API_URL": ErrorSpec(None, False, "AILAB_API_URL must be a plain https:// address (http:// only for a server on this machine; no spaces, backslashes, user names or unusual characters)."),
+    "UNSAFE_API_URL": ErrorSpec(None, False, "This service address is on this machine or in a private network, where the app sends nothing for an address typed here: use a public https:// address, or set it as AILAB_API_URL in the deployment."),
     "BAD_API_KEY_FORMAT": ErrorSpec(None, False, "The API key contains spaces or characters a key cannot have: paste it again."),
     "TIMEOUT": ErrorSpec(None, True, "The service did not answer in time: check the connection and try again."),
     "CONNECTION_FAILED": ErrorSpec(None, True, "The service could not be reached: check the connection and AILAB_API_URL."),

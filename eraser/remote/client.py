@@ -7,6 +7,7 @@ the result, and never sent to the result URL.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -14,7 +15,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 import numpy as np
 import requests
@@ -25,7 +26,8 @@ from eraser.errors import ImageError, RemoteError
 from eraser.images import MAX_FILE_BYTES, Photo
 from eraser.masks import prepare as prepare_mask
 from eraser.pipeline import DEFAULT_GROW
-from eraser.remote import download
+from eraser.remote import download, urls
+from eraser.remote.reading import IDENTITY, read_body
 from eraser.remote.window import Upload, paste_back, plan_upload
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ KEY_ENV = "AILAB_API_KEY"
 URL_ENV = "AILAB_API_URL"
 # A result may be a lossless PNG of a photo that was sent as a 3 MB JPEG; Photo.open's own cap.
 MAX_RESULT_BYTES = MAX_FILE_BYTES
+# The answer to the POST is a small JSON envelope; a megabyte is far more than any real one.
+MAX_ANSWER_BYTES = 1024 * 1024
+# Codes and request ids from the server reach e.code, logs and reprs: short, visible, no key.
+MAX_ECHO = 64
 _KEY_PATTERN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what an HTTP header can carry as is
 
 
@@ -61,14 +67,16 @@ class RemoteResult:
                 f"were put back into the full-size photo.")
 
 
-def _endpoint(url: str) -> str:
-    """A full endpoint URL, or an origin (https://host[:port]) that gets the contract's path."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise remote_error("BAD_API_URL")
-    if parts.scheme == "http" and not download.is_loopback_url(url):
-        raise remote_error("BAD_API_URL")  # the key would cross the network in clear text
-    return url.strip() if parts.path not in ("", "/") else url.strip().rstrip("/") + contract.PATH
+def _endpoint(url: str) -> urls.Url:
+    """A full endpoint URL, or an origin (https://host[:port]) that gets the contract's path;
+    in the strict form of eraser.remote.urls, https, or http only to loopback."""
+    text = url.strip()
+    parsed = urls.parse(text)
+    if parsed is not None and parsed.path in ("", "/"):
+        parsed = urls.parse(text.rstrip("/") + contract.PATH)
+    if parsed is None or (parsed.scheme == "http" and not urls.is_loopback(parsed)):
+        raise remote_error("BAD_API_URL")  # refused, never repaired; http: the key would cross the network in clear
+    return parsed
 
 
 class RemoteEraser:
@@ -77,25 +85,36 @@ class RemoteEraser:
     api_key / url default to AILAB_API_KEY / AILAB_API_URL (then the provider's URL). url is either
     the full endpoint or just an origin such as http://127.0.0.1:8000.
     timeout bounds one HTTP exchange; budget bounds the whole call, retries and download included.
+
+    Where the endpoint may point (checked before every POST, after resolving its host) depends on
+    who chose it. The deployment's own AILAB_API_URL (url None, or the same text), or any url
+    with allow_local=True, is trusted: it may be on this machine or in a private network, and
+    then its result URLs may be too. Any other url is treated as typed by a visitor: a public
+    address only, so nobody can make the app reach into its own network; allow_local=False
+    forces that for any url.
     """
 
     def __init__(self, api_key: str | None = None, url: str | None = None, *, timeout: float = 60.0,
                  budget: float = 180.0, max_attempts: int = 4, backoff: float = 1.0,
                  max_result_bytes: int = MAX_RESULT_BYTES, clock=time.time,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, allow_local: bool | None = None):
         key = (os.environ.get(KEY_ENV, "") if api_key is None else api_key).strip()
         if not key:
             raise remote_error("NO_API_KEY")
         if not _KEY_PATTERN.fullmatch(key):
             raise remote_error("BAD_API_KEY_FORMAT")  # requests would echo the bad value in its error
         self._key = key
-        self.url = _endpoint(url or os.environ.get(URL_ENV, "") or contract.DEFAULT_URL)
+        configured = os.environ.get(URL_ENV, "").strip()
+        text = (url or "").strip() or configured or contract.DEFAULT_URL
+        self._endpoint = _endpoint(text)
+        self.url = self._endpoint.text
+        self._trusted = allow_local if allow_local is not None else (not url or text == configured)
         self.timeout, self.budget = timeout, budget
         self.max_attempts, self.backoff = max(1, max_attempts), backoff
         self.max_result_bytes = max_result_bytes
         self._clock = clock
         self._session = session or requests.Session()
-        self._local = download.is_loopback_url(self.url)
+        self._local: bool | None = None  # the endpoint's host is not public; found before the first POST
 
     def __repr__(self) -> str:
         return f"RemoteEraser(url={self.url!r})"
@@ -110,9 +129,11 @@ class RemoteEraser:
 
         body, attempts = self._retrying(lambda: self._post(upload, deadline), deadline)
         image_url = body["data"]["image_url"]
+        if self._key in image_url or quote(self._key, safe="") in image_url:
+            raise remote_error("UNSAFE_RESULT_URL")  # fetching it would hand the key to whoever serves it
         expires_at = datetime.fromtimestamp(self._clock(), timezone.utc) + timedelta(seconds=contract.URL_TTL_SECONDS)
         data, _ = self._retrying(lambda: download.fetch(
-            image_url, allow_local=self._local, max_bytes=self.max_result_bytes,
+            image_url, allow_local=bool(self._local), max_bytes=self.max_result_bytes,
             timeout=self._timeout(deadline), deadline=deadline, session=self._session), deadline)
 
         try:
@@ -123,7 +144,7 @@ class RemoteEraser:
             raise remote_error("BAD_RESULT_IMAGE", detail=f"sent {upload.size[0]}x{upload.size[1]}, got {answer.size[0]}x{answer.size[1]}")
         result = photo.replace(paste_back(photo.pixels, mask, upload, answer.pixels))
         return RemoteResult(result, data, image_url, expires_at, upload.windowed, upload.box, upload.size,
-                            attempts, str(body.get("request_id", "")))
+                            attempts, self._scrub(str(body.get("request_id", "")), MAX_ECHO))
 
     def _timeout(self, deadline: float) -> float:
         return max(0.1, min(self.timeout, deadline - time.monotonic()))
@@ -145,23 +166,35 @@ class RemoteEraser:
                             err.code, err.status, tries, self.max_attempts, delay)
                 time.sleep(delay)
 
+    def _check_endpoint(self) -> None:
+        """Refuse an endpoint whose host resolves where this client may not send (see the class)."""
+        try:
+            found = urls.addresses(self._endpoint)
+        except (OSError, UnicodeError):
+            raise remote_error("CONNECTION_FAILED") from None
+        self._local = not (found and all(urls.is_public(ip) for ip in found))
+        if self._local and not self._trusted:
+            raise remote_error("UNSAFE_API_URL")
+
     def _post(self, upload: Upload, deadline: float) -> dict:
+        self._check_endpoint()
         files = {contract.IMAGE_FIELD: ("image", upload.image), contract.MASK_FIELD: ("mask.png", upload.mask, "image/png")}
         try:
-            response = self._session.post(self.url, files=files, headers={contract.KEY_HEADER: self._key},
-                                          timeout=self._timeout(deadline), allow_redirects=False)
+            response = self._session.post(self.url, files=files, headers={contract.KEY_HEADER: self._key, **IDENTITY},
+                                          timeout=self._timeout(deadline), allow_redirects=False, stream=True)
         except requests.Timeout:
             raise remote_error("TIMEOUT") from None
         except requests.RequestException:
             raise remote_error("CONNECTION_FAILED") from None
-        return self._read(response)
+        with response:
+            return self._read(response, read_body(response, MAX_ANSWER_BYTES, deadline, "BAD_RESPONSE"))
 
-    def _read(self, response: requests.Response) -> dict:
+    def _read(self, response: requests.Response, data: bytes) -> dict:
         """The body of a success, else the RemoteError it stands for: status and error_code first,
         then error_detail.code, as the contract says."""
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(data)
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             body = None
         if not isinstance(body, dict):
             if response.status_code == 200:
@@ -179,14 +212,16 @@ class RemoteEraser:
         if status == 200:
             status = error_code  # the contract: a failure's error_code equals its HTTP status
         detail = body.get("error_detail") if isinstance(body.get("error_detail"), dict) else {}
-        code = str(detail.get("code") or body.get("error_code_str") or "")
+        code = self._scrub(str(detail.get("code") or body.get("error_code_str") or ""), MAX_ECHO)
         server_text = "" if code in contract.ERRORS else self._scrub(str(detail.get("message") or body.get("error_msg") or ""))
         raise remote_error(code, status, retry_after=_retry_after(response), detail=server_text)
 
-    def _scrub(self, text: str) -> str:
-        """A server's own words, shortened and without the key, for codes we have no message for."""
-        text = re.sub(r"[^\x20-\x7e]", " ", text.replace(self._key, "[key]"))[:200]
-        return text.strip()
+    def _scrub(self, text: str, limit: int = 200) -> str:
+        """A server's words (its message, code or request id), visible ASCII, shortened, without the key."""
+        text = re.sub(r"[^\x20-\x7e]", " ", text)
+        for form in {self._key, quote(self._key, safe="")}:
+            text = text.replace(form, "[key]")
+        return text[:limit].strip()
 
 
 def _retry_after(response: requests.Response) -> float | None:

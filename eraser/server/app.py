@@ -1,7 +1,9 @@
 """The HTTP face of the server: the contract's erase endpoint, result downloads, health.
 
-Erasing is CPU-bound, so it runs on a fixed pool of worker threads (settings.workers); requests
-beyond the workers wait in a bounded queue, and past that are told to come back (503).
+Erasing is CPU-bound, so it runs in worker processes (settings.workers, eraser.server.workers),
+each job within settings.job_timeout. What a request may cost is decided by the Gate
+(eraser.server.gate) from its headers: key, size, room in the queue, in upload memory and in
+the result store; past those, the answer is 401, 413 or 503 before the body is read.
 """
 
 from __future__ import annotations
@@ -9,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, File, Request, Security, UploadFile
@@ -22,19 +24,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import eraser
 from eraser import contract
-from eraser.errors import EngineError, MaskError
-from eraser.server.bodylimit import BodyLimit
-from eraser.server.checks import ContractError, read_request
-from eraser.server.settings import Settings
-from eraser.server.storage import LocalDirStore, ResultStore
+from eraser.server.checks import ContractError
+from eraser.server.gate import Gate, Load
+from eraser.server.jobs import erase_job
+from eraser.server.settings import MB, Settings
+from eraser.server.storage import LocalDirStore, ResultStore, StoreFull
+from eraser.server.workers import JobCancelled, JobTimeout, Workers
 
 log = logging.getLogger(__name__)
 
 # Two files at the limit, plus room for multipart headers and boundaries.
 MAX_BODY_BYTES = 2 * contract.MAX_FILE_BYTES + 64 * 1024
 RESULTS_PATH = "/results"
-
-
 class ErrorDetail(BaseModel):
     status_code: int
     code: str
@@ -61,7 +62,7 @@ def _codes_for(status: int) -> str:
 
 
 ERROR_RESPONSES = {status: {"model": Envelope, "description": _codes_for(status)}
-                   for status in (400, 401, 413, 415, 422, 500, 503)}
+                   for status in (400, 401, 408, 413, 415, 422, 500, 503, 504)}
 
 
 def contract_error(code: str, retry_after: int | None = None) -> JSONResponse:
@@ -73,28 +74,35 @@ def contract_error(code: str, retry_after: int | None = None) -> JSONResponse:
 def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None = None,
                erase=eraser.erase) -> FastAPI:
     """The ASGI app. clock gives seconds since the epoch (tests move it to expire results);
-    erase is eraser.erase unless a test needs an engine it can hold still."""
+    erase is eraser.erase unless a test needs an engine that fails or stalls (it runs in a
+    worker process, so it must be a module-level function)."""
     if not settings.api_keys:
         raise ValueError("no API key configured: set ERASER_API_KEYS (a server must not accept everyone)")
-    store = store or LocalDirStore(settings.result_dir)
+    store = store or LocalDirStore(settings.result_dir, settings.store_mb * MB)
     keys = [key.encode() for key in settings.api_keys]
-    pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="erase")
-    state = {"in_flight": 0}
+    workers = Workers(settings.workers, settings.job_timeout)
 
     def authorized(key: str | None) -> bool:
         given = (key or "").encode()
         # Every key is compared, so the time taken does not say which one nearly matched.
         return any([hmac.compare_digest(given, known) for known in keys])
 
-    def job(image: bytes, mask: bytes) -> str:
-        photo, pixels = read_request(image, mask)
+    async def run_job(request: Request, image: bytes, mask: bytes) -> str:
+        """The stored result's token; the job is stopped, and nothing stored, if the client goes."""
+        gone = threading.Event()
+        job = asyncio.wrap_future(workers.submit(gone, erase_job, image, mask, settings.engine, settings.grow, erase))
+        disconnect = asyncio.ensure_future(_disconnected(request))
         try:
-            result = erase(photo, pixels, engine=settings.engine, grow=settings.grow)
-        except MaskError:  # the mask marks nothing to erase
-            raise ContractError("ERROR_INVALID_PARAMETER") from None
-        except EngineError:
-            raise ContractError("PROCESSING_FAILURE") from None
-        return store.put(result.encode(), result.mime_type(), clock() + settings.result_ttl)
+            await asyncio.wait({job, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+            if not job.done():  # the client has gone
+                gone.set()  # a running job sees this and has its process killed
+                job.cancel()  # a queued one is dropped now
+                raise JobCancelled()
+        finally:
+            disconnect.cancel()
+        data, media_type = job.result()  # JobTimeout, ContractError...: what the worker raised
+        return await asyncio.get_running_loop().run_in_executor(
+            None, store.put, data, media_type, clock() + settings.result_ttl)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -108,10 +116,11 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
                     log.exception("purging expired results failed")
                 await asyncio.sleep(settings.purge_interval)
 
+        asyncio.get_running_loop().run_in_executor(None, workers.prestart)
         sweeper = asyncio.create_task(purge_forever())
         yield
         sweeper.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        workers.close()
 
     app = FastAPI(title="Eraser image-erase server", version="1",
                   description="The AILabTools image-erase contract, served by the local Eraser engines.",
@@ -139,21 +148,28 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
               summary="Erase what the mask covers (white = erase)")
     async def image_erase(request: Request, image: UploadFile = File(...), user_mask: UploadFile = File(...),
                           key: str | None = Security(api_key)):
-        if not authorized(key):
+        if not authorized(key):  # the Gate has checked already; this keeps the route safe on its own
             return contract_error("ERROR_USER_NOT_EXISTS")
-        if state["in_flight"] >= settings.workers + settings.max_queue:
-            return contract_error("AI_SERVICE_FLOW_RESTRICTION", retry_after=1)
-        state["in_flight"] += 1
+        files = []
+        for upload in (image, user_mask):
+            files.append(await upload.read())
+            await upload.close()  # its spooled copy goes; a waiting request holds its bytes once
         try:
-            image_bytes, mask_bytes = await image.read(), await user_mask.read()
-            token = await asyncio.get_running_loop().run_in_executor(pool, job, image_bytes, mask_bytes)
+            token = await run_job(request, *files)
         except ContractError as err:
             return contract_error(err.code)
+        except JobCancelled:
+            log.info("erase cancelled: the client went away")
+            return contract_error("AI_SERVICE_TIMEOUT")  # nobody is listening
+        except JobTimeout:
+            log.warning("erase stopped after %.0f s (ERASER_JOB_TIMEOUT)", settings.job_timeout)
+            return contract_error("AI_SERVICE_TIMEOUT")
+        except StoreFull as full:
+            log.warning("result store full (%s): refusing work until results expire", full)
+            return contract_error("AI_SERVICE_FLOW_RESTRICTION", retry_after=60)
         except Exception:
             log.exception("erase failed")
             return contract_error("SERVICE_INTERNAL_ERROR")
-        finally:
-            state["in_flight"] -= 1
         origin = settings.public_url or str(request.base_url).rstrip("/")
         return contract.success_body(f"{origin}{RESULTS_PATH}/{token}")
 
@@ -172,9 +188,19 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
 
     @app.get("/health", summary="Liveness and load")
     async def health():
-        return {"status": "ok", "workers": settings.workers, "in_flight": state["in_flight"],
-                "engine": settings.engine}
+        return {"status": "ok", "workers": settings.workers, "in_flight": load.active,
+                "engine": settings.engine, "store_full": store.full(), "stopped_jobs": workers.killed}
 
-    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, key_ok=authorized)
+    load = Load()
+    app.add_middleware(Gate, load=load, key_ok=authorized, max_body=MAX_BODY_BYTES, body_timeout=settings.body_timeout,
+                       memory_budget=settings.upload_mb * MB, max_active=settings.max_active, store_full=store.full)
+
+    app.state.settings = settings  # eraser.server.run.server_config reads the connection limits here
     return app
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client has gone (the body was read already, so only a disconnect comes)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 

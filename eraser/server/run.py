@@ -1,4 +1,8 @@
-"""`python -m eraser serve`: the server under uvicorn, with a key even when none was configured."""
+"""`python -m eraser serve`: the server under uvicorn, with a key even when none was configured.
+
+serve() checks every setting first (one `error:` line each), then starts; anything to prepare
+before serving (a model to fetch, say) goes between the two.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,9 @@ import sys
 import uvicorn
 
 from eraser.server.app import create_app
-from eraser.server.settings import Settings
+from eraser.server.protocol import guarded_h11
+from eraser.server.settings import MB, Settings
+from eraser.server.storage import LocalDirStore
 
 
 def _check_address(host: str, port: int) -> None:
@@ -25,14 +31,29 @@ def _check_address(host: str, port: int) -> None:
         raise ValueError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --host or --port.") from None
 
 
+def open_store(settings: Settings) -> LocalDirStore:
+    try:
+        return LocalDirStore(settings.result_dir, settings.store_mb * MB)
+    except OSError as exc:
+        raise ValueError(f"ERASER_RESULT_DIR '{settings.result_dir}' cannot be created or written "
+                         f"({exc.strerror or exc}): choose another directory.") from None
+
+
+def server_config(app, host: str = "127.0.0.1", port: int = 8000, **options) -> uvicorn.Config:
+    """uvicorn's settings for an app made by create_app: its header deadline and connection cap,
+    and no limit_concurrency (whose plain-text 503 the Gate replaces, see eraser.server.protocol)."""
+    settings: Settings = app.state.settings
+    return uvicorn.Config(app, host=host, port=port, http=guarded_h11(settings.header_timeout, settings.max_connections),
+                          timeout_keep_alive=max(1, int(settings.header_timeout)), limit_concurrency=None, **options)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, environ=os.environ) -> None:
     settings = Settings.from_env(environ)
     _check_address(host, port)
+    store = open_store(settings)
     if not settings.api_keys:
         # Never open to everyone: this run gets a fresh key, shown once to whoever started it.
         key = secrets.token_urlsafe(24)
         settings = dataclasses.replace(settings, api_keys=(key,))
         print(f"ERASER_API_KEYS is not set; this run accepts only the key {key}", file=sys.stderr, flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
-                # Connections beyond this get 503 from uvicorn itself, before any body is read.
-                limit_concurrency=4 * (settings.workers + settings.max_queue))
+    uvicorn.Server(server_config(create_app(settings, store=store), host, port, log_level="info")).run()

@@ -10,12 +10,18 @@ import json
 import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # secrets.token_urlsafe(32): 256 random bits
 _TOKEN = re.compile(TOKEN_PATTERN)
+PARTIAL = ".partial"
+
+
+class StoreFull(Exception):
+    """The store is at its size limit (or the disk is full): no new result can be kept now."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +33,7 @@ class Stored:
 
 class ResultStore(Protocol):
     def put(self, data: bytes, media_type: str, expires_at: float) -> str:
-        """Keep data until expires_at; return its token."""
+        """Keep data until expires_at; return its token. StoreFull when there is no room."""
 
     def get(self, token: str, now: float) -> Stored | None:
         """The result, or None when unknown or expired."""
@@ -35,27 +41,58 @@ class ResultStore(Protocol):
     def purge(self, now: float) -> int:
         """Delete what expired before now; return how many results went."""
 
+    def full(self) -> bool:
+        """True when new work should be refused because its result could not be kept."""
+
 
 class LocalDirStore:
-    """One directory: <token>.json (media type, expiry) next to <token>.bin (the image)."""
+    """One directory: <token>.json (media type, expiry) next to <token>.bin (the image), at most
+    max_bytes in all. Files are written under a .partial name and renamed when whole; partial
+    files a crash left behind are removed at start, a failed write removes its own."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, max_bytes: int = 2**62):
         self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
         self.directory.mkdir(parents=True, exist_ok=True)
+        for leftover in self.directory.glob(f"*{PARTIAL}"):
+            leftover.unlink(missing_ok=True)
+        probe = self.directory / f".probe{PARTIAL}"
+        probe.write_bytes(b"")  # OSError now, at start, if the directory cannot be written
+        probe.unlink()
+        self.used = sum(path.stat().st_size for path in self.directory.iterdir() if path.is_file())
 
     def _paths(self, token: str) -> tuple[Path, Path]:
         return self.directory / f"{token}.json", self.directory / f"{token}.bin"
 
+    def full(self) -> bool:
+        return self.used >= self.max_bytes
+
     def put(self, data: bytes, media_type: str, expires_at: float) -> str:
         token = secrets.token_urlsafe(32)
-        meta, blob = self._paths(token)
+        record = json.dumps({"media_type": media_type, "expires_at": expires_at}).encode()
+        size = len(record) + len(data)
+        with self._lock:
+            if self.used + size > self.max_bytes:
+                raise StoreFull(f"{self.used} of {self.max_bytes} bytes used")
+            self.used += size  # reserved now, so concurrent puts cannot overshoot together
         # Metadata first: a crash between the writes leaves a record that purge() removes on
         # expiry, never an image file nothing points to. The token is unknown until we return.
-        # The rename makes the record appear whole, so a concurrent purge() never reads half of it.
-        partial = meta.with_name(f".{token}.partial")
-        partial.write_text(json.dumps({"media_type": media_type, "expires_at": expires_at}))
-        os.replace(partial, meta)
-        blob.write_bytes(data)
+        # The renames make each file appear whole, so get() and purge() never read half of one.
+        written = []
+        try:
+            for path, content in zip(self._paths(token), (record, data)):
+                partial = path.with_name(f".{path.name}{PARTIAL}")
+                written.append(partial)
+                partial.write_bytes(content)
+                os.replace(partial, path)
+                written[-1] = path
+        except OSError as error:  # the disk is full, or gone
+            for path in written:
+                path.unlink(missing_ok=True)
+            with self._lock:
+                self.used -= size
+            raise StoreFull(str(error.strerror or error)) from None
         return token
 
     def get(self, token: str, now: float) -> Stored | None:
@@ -85,4 +122,10 @@ class LocalDirStore:
 
     def _remove(self, token: str) -> None:
         for path in self._paths(token):
-            path.unlink(missing_ok=True)
+            try:
+                size = path.stat().st_size
+                path.unlink()
+            except OSError:
+                continue  # already gone (a concurrent get or purge)
+            with self._lock:
+                self.used -= size

@@ -37,7 +37,8 @@ def shown_text(app) -> str:
     return " ".join(map(str, texts))
 
 
-def test_remote_erases_through_the_server_and_never_shows_the_key(app, canvas, photo_jpeg, origin):
+def test_remote_erases_through_the_server_and_never_shows_the_key(app, canvas, photo_jpeg, origin, monkeypatch):
+    monkeypatch.setenv("AILAB_API_URL", origin)  # a typed URL reaches this machine only when it is the deployment's
     choose_remote(app, origin, KEY)
     assert not app.sidebar.warning  # a key is set
     upload(app, photo_jpeg)
@@ -53,7 +54,8 @@ def test_remote_erases_through_the_server_and_never_shows_the_key(app, canvas, p
     assert app.text_input(key="eraser_remote_key_input").proto.type == TextInputProto.PASSWORD
 
 
-def test_a_wrong_key_shows_what_to_do_and_keeps_the_photo(app, canvas, photo_jpeg, origin):
+def test_a_wrong_key_shows_what_to_do_and_keeps_the_photo(app, canvas, photo_jpeg, origin, monkeypatch):
+    monkeypatch.setenv("AILAB_API_URL", origin)  # a typed URL reaches this machine only when it is the deployment's
     choose_remote(app, origin, "not-the-key")
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -90,6 +92,14 @@ def test_the_deployment_key_never_goes_to_a_url_typed_in_the_page(app, canvas, p
     upload(app, photo_jpeg)
     erase_box(app, canvas)
     assert app.error[0].value == "No API key is set: set AILAB_API_KEY or enter a key."
+    assert app.session_state["eraser_result"] is None
+
+
+def test_a_typed_url_into_this_machine_is_refused(app, canvas, photo_jpeg, origin):
+    choose_remote(app, origin, KEY)  # the server would accept the key: only the URL rules stop it
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    assert app.error[0].value.startswith("This service address is on this machine or in a private network")
     assert app.session_state["eraser_result"] is None
 
 

@@ -13,8 +13,10 @@ import numpy as np
 import uvicorn
 
 from eraser import contract
+from eraser.errors import EngineError
 from eraser.images import Photo
 from eraser.server import Settings, create_app
+from eraser.server.run import server_config
 from tests.photos import encode
 
 KEY = "test-key-3f9a1c0de5b2"  # distinctive, so a leak is found by grep
@@ -44,8 +46,12 @@ def free_port() -> int:
 def serving(app):
     """Run an ASGI app under uvicorn in a thread on a free 127.0.0.1 port; yields its origin."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           log_level="info", lifespan="on"))
+    options = {"log_config": None, "log_level": "info", "lifespan": "on"}
+    if hasattr(app, "state") and hasattr(app.state, "settings"):  # ours: with its connection limits
+        config = server_config(app, "127.0.0.1", port, **options)
+    else:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, **options)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT
@@ -63,6 +69,25 @@ def serving(app):
 def make_app(tmp_path, clock=time.time, **overrides):
     fields = {"api_keys": (KEY,), "result_dir": tmp_path / "results", "workers": 4, "engine": "telea"}
     return create_app(Settings(**{**fields, **overrides}), clock=clock)
+
+
+# -- engines that misbehave (module-level: the server runs them in worker processes) -------------
+
+STALL_SECONDS = 3.0
+
+
+def failing_erase(photo, mask, **_):
+    raise EngineError("the engine gave up")
+
+
+def crashing_erase(photo, mask, **_):
+    raise RuntimeError("bug")
+
+
+def stalling_erase(photo, mask, **_):
+    """Takes STALL_SECONDS, then returns the photo unchanged."""
+    time.sleep(STALL_SECONDS)
+    return photo
 
 
 # -- pictures ------------------------------------------------------------------------------------
@@ -134,21 +159,23 @@ class Scripted:
             status, body, ctype, headers = self.answers[min(self.posts, len(self.answers)) - 1]
             return await _answer(send, status, body, ctype, headers)
         status, body, headers = self.files.get(scope["path"], (404, b"", {}))
-        if isinstance(body, list):  # a trickle: (delay, chunk) pairs
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
-            for delay, chunk in body:
-                await asyncio.sleep(delay)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            return await send({"type": "http.response.body", "body": b""})
-        return await _answer(send, status, body, "image/png", headers)
+        headers = dict(headers)
+        return await _answer(send, status, body, headers.pop("content-type", "image/png"), headers)
 
 
 async def _answer(send, status, body, content_type, headers=None):
-    head = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    """body: bytes, or [(delay, chunk), ...] to trickle (no Content-Length then)."""
+    head = [(b"content-type", content_type.encode())]
+    if not isinstance(body, list):
+        head.append((b"content-length", str(len(body)).encode()))
     head += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": body})
+    if not isinstance(body, list):
+        return await send({"type": "http.response.body", "body": body})
+    for delay, chunk in body:
+        await asyncio.sleep(delay)
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
 
 
 class RawServer:

@@ -14,6 +14,7 @@ import time
 import pytest
 import requests
 
+from eraser import engines
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
 from tests.conftest import ROOT
@@ -64,10 +65,10 @@ def test_without_keys_it_makes_one_and_accepts_only_that(serve):
     found = re.search(r"accepts only the key (\S+)", output)
     assert found, output
     assert requests.get(origin + "/health", timeout=10).json()["status"] == "ok"
-    result = RemoteEraser(found.group(1), origin, backoff=0.01).erase(*scene())
+    result = RemoteEraser(found.group(1), origin, backoff=0.01, allow_local=True).erase(*scene())
     assert result.photo.size == (160, 120)
     with pytest.raises(RemoteError) as caught:
-        RemoteEraser("guess", origin, backoff=0.01).erase(*scene())
+        RemoteEraser("guess", origin, backoff=0.01, allow_local=True).erase(*scene())
     assert caught.value.status == 401
 
 
@@ -75,7 +76,7 @@ def test_with_keys_it_prints_none_of_them(serve):
     process, origin, output = serve("alpha-key-123,beta-key-456")
     assert "Uvicorn running on http://127.0.0.1" in output
     assert "alpha-key-123" not in output and "beta-key-456" not in output
-    assert RemoteEraser("beta-key-456", origin, backoff=0.01).erase(*scene()).attempts == 1
+    assert RemoteEraser("beta-key-456", origin, backoff=0.01, allow_local=True).erase(*scene()).attempts == 1
 
 
 def test_other_commands_do_not_load_the_server():
@@ -108,4 +109,4 @@ def test_an_unknown_engine_stops_serve_at_once(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ERASER_API_KEYS": "k", "ERASER_ENGINE": "foo"}
     done = subprocess.run([sys.executable, "-m", "eraser", "serve", "--port", "1"], capture_output=True,
                           text=True, cwd=tmp_path, env=env, timeout=60)
-    assert done.returncode == 2 and done.stderr == "error: ERASER_ENGINE must be one of auto, migan, lama, patchmatch, telea, not 'foo'.\n"
+    assert done.returncode == 2 and done.stderr == f"error: ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'.\n"

@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 import requests
 
-from eraser import contract
-from eraser.errors import EngineError
+from eraser import contract, engines
 from eraser.images import Photo
 from eraser.server import LocalDirStore, Settings, create_app
 from eraser.server.app import MAX_BODY_BYTES
 
-from .support import KEY, encode, make_app, mask_png, scene
+from .support import KEY, crashing_erase, encode, failing_erase, make_app, mask_png, scene, stalling_erase
 
 URL_TIMEOUT = 30
 
@@ -149,7 +148,7 @@ def test_a_wrong_key_is_reported_before_a_bad_body(server, good):
 
 
 def test_an_unknown_engine_is_refused_at_start_up(tmp_path):
-    with pytest.raises(ValueError, match="ERASER_ENGINE must be one of auto, migan, lama, patchmatch, telea, not 'foo'"):
+    with pytest.raises(ValueError, match=f"ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'"):
         Settings(api_keys=(KEY,), result_dir=tmp_path, engine="foo")
 
 
@@ -159,37 +158,30 @@ def test_unknown_path_says_the_api_does_not_exist(server):
 
 
 def test_engine_failure_and_crash(tmp_path, start, good):
-    def failing(photo, mask, **_):
-        raise EngineError("the engine gave up")
-
-    def crashing(photo, mask, **_):
-        raise RuntimeError("bug")
-
-    for erase, code in ((failing, "PROCESSING_FAILURE"), (crashing, "SERVICE_INTERNAL_ERROR")):
+    for erase, code in ((failing_erase, "PROCESSING_FAILURE"), (crashing_erase, "SERVICE_INTERNAL_ERROR")):
         app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path / code), erase=erase)
         assert_error(post(start(app), good[0], good[1]), code)
 
 
+def wait_for_in_flight(origin, count):
+    deadline = time.monotonic() + URL_TIMEOUT
+    while requests.get(origin + "/health", timeout=URL_TIMEOUT).json()["in_flight"] < count:
+        assert time.monotonic() < deadline, "the first request never arrived"
+        time.sleep(0.02)
+
+
 def test_full_queue_answers_flow_restriction(tmp_path, start, good):
-    release, entered = threading.Event(), threading.Event()
-
-    def held(photo, mask, **_):
-        entered.set()
-        release.wait(URL_TIMEOUT)
-        return photo
-
-    app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path, workers=1, max_queue=0), erase=held)
+    app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path, workers=1, max_queue=0), erase=stalling_erase)
     origin = start(app)
     first = {}
     worker = threading.Thread(target=lambda: first.update(response=post(origin, good[0], good[1])))
     worker.start()
     try:
-        assert entered.wait(URL_TIMEOUT)
+        wait_for_in_flight(origin, 1)
         busy = post(origin, good[0], good[1])
         assert_error(busy, "AI_SERVICE_FLOW_RESTRICTION")
         assert busy.headers["Retry-After"] == "1"
     finally:
-        release.set()
         worker.join(URL_TIMEOUT)
     assert first["response"].status_code == 200
 

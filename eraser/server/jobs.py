@@ -1,0 +1,22 @@
+"""What a worker process does with one request: check and decode the two files, erase, encode.
+
+Runs in a worker process (eraser.server.workers), so it takes and returns bytes only.
+"""
+
+from __future__ import annotations
+
+import eraser
+from eraser.errors import EngineError, MaskError
+from eraser.server.checks import ContractError, read_request
+
+
+def erase_job(image: bytes, mask: bytes, engine: str, grow: int, erase=eraser.erase) -> tuple[bytes, str]:
+    """(encoded result, its media type), or ContractError with the code the client gets."""
+    photo, pixels = read_request(image, mask)
+    try:
+        result = erase(photo, pixels, engine=engine, grow=grow)
+    except MaskError:  # the mask marks nothing to erase
+        raise ContractError("ERROR_INVALID_PARAMETER") from None
+    except EngineError:
+        raise ContractError("PROCESSING_FAILURE") from None
+    return result.encode(), result.mime_type()
