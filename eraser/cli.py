@@ -103,7 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .server.run import serve  # imported here: only this command needs fastapi and uvicorn
 
     try:
-        serve(args.host, args.port)
+        serve(args.host, args.port, progress=ProgressBar())
     except ValueError as exc:  # a bad ERASER_* setting
         raise EraserError(str(exc)) from exc
     return 0

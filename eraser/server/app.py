@@ -26,7 +26,7 @@ import eraser
 from eraser import contract
 from eraser.server.checks import ContractError
 from eraser.server.gate import Gate, Load
-from eraser.server.jobs import erase_job
+from eraser.server.jobs import erase_job, warm_up
 from eraser.server.settings import MB, Settings
 from eraser.server.storage import LocalDirStore, ResultStore, StoreFull
 from eraser.server.workers import JobCancelled, JobTimeout, Workers
@@ -80,7 +80,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         raise ValueError("no API key configured: set ERASER_API_KEYS (a server must not accept everyone)")
     store = store or LocalDirStore(settings.result_dir, settings.store_mb * MB)
     keys = [key.encode() for key in settings.api_keys]
-    workers = Workers(settings.workers, settings.job_timeout)
+    workers = Workers(settings.workers, settings.job_timeout, warm_up=(warm_up, settings.engine))
 
     def authorized(key: str | None) -> bool:
         given = (key or "").encode()

@@ -5,9 +5,25 @@ Runs in a worker process (eraser.server.workers), so it takes and returns bytes 
 
 from __future__ import annotations
 
+import os
+
 import eraser
-from eraser.errors import EngineError, MaskError
+from eraser import engines
+from eraser.errors import EngineError, EraserError, MaskError
 from eraser.server.checks import ContractError, read_request
+
+
+def warm_up(engine: str) -> None:
+    """Load the engine's model in this worker process before its first job.
+
+    Workers never download: `serve` fetched and checked the model at start-up, so a file that is
+    missing here means the engine falls back (auto) or fails its requests, never a request that
+    waits for a download."""
+    os.environ["ERASER_OFFLINE"] = "1"
+    try:
+        engines.get(engine).load()
+    except EraserError:
+        pass  # the same error reaches the first request that needs this engine
 
 
 def erase_job(image: bytes, mask: bytes, engine: str, grow: int, erase=eraser.erase) -> tuple[bytes, str]:

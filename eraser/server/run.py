@@ -14,6 +14,8 @@ import sys
 
 import uvicorn
 
+from eraser import engines
+from eraser.engines import learned
 from eraser.server.app import create_app
 from eraser.server.protocol import guarded_h11
 from eraser.server.settings import MB, Settings
@@ -47,10 +49,21 @@ def server_config(app, host: str = "127.0.0.1", port: int = 8000, **options) -> 
                           timeout_keep_alive=max(1, int(settings.header_timeout)), limit_concurrency=None, **options)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, environ=os.environ) -> None:
+def prepare_engine(name: str, progress=None) -> str:
+    """Fetch and check the model the server's engine uses, now rather than in the first request;
+    ModelError if it cannot be had. Returns the engine's note ('' or why auto falls back)."""
+    engine = engines.get(name).load(progress)
+    learned.forget()  # this process never erases: the worker processes open their own sessions
+    return getattr(engine, "note", "")
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, environ=os.environ, progress=None) -> None:
     settings = Settings.from_env(environ)
     _check_address(host, port)
     store = open_store(settings)
+    note = prepare_engine(settings.engine, progress)
+    if note:
+        print(f"note: {note}", file=sys.stderr, flush=True)
     if not settings.api_keys:
         # Never open to everyone: this run gets a fresh key, shown once to whoever started it.
         key = secrets.token_urlsafe(24)

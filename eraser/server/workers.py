@@ -66,8 +66,9 @@ class _Process:
 
 
 class Workers:
-    def __init__(self, count: int, time_limit: float):
-        self.count, self.time_limit = count, time_limit
+    def __init__(self, count: int, time_limit: float, warm_up: tuple | None = None):
+        """warm_up: (function, *args) run once in every new worker process before its first job."""
+        self.count, self.time_limit, self.warm_up = count, time_limit, warm_up
         self._threads = ThreadPoolExecutor(max_workers=count, thread_name_prefix="erase")
         self._idle: queue.SimpleQueue[_Process] = queue.SimpleQueue()
         self._context = None
@@ -80,7 +81,7 @@ class Workers:
         """Start every worker process now, so the first requests do not wait for them."""
         try:
             for _ in range(max(0, self.count - len(self._all))):
-                self._idle.put(self._take())
+                self._idle.put(self._start())
         except RuntimeError:  # closed meanwhile
             pass
 
@@ -93,14 +94,23 @@ class Workers:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
-            pass
+            return self._start()
+
+    def _start(self) -> _Process:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the erase workers are shut down")
             self._context = self._context or _context()
             worker = _Process(self._context)
             self._all.add(worker)
-            return worker
+        if self.warm_up:
+            try:
+                worker.conn.send((self.warm_up[0], self.warm_up[1:]))
+                worker.conn.recv()
+            except (EOFError, OSError) as error:
+                self._drop(worker)
+                raise RuntimeError("the erase worker process died") from error
+        return worker
 
     def _drop(self, worker: _Process) -> None:
         worker.kill()
