@@ -308,6 +308,13 @@ class Photo:
         pixels.flags.writeable = False
         return dataclasses.replace(self, pixels=pixels)
 
+    def reading_jpeg(self) -> Photo:
+        """The same photo, its JPEG coefficients (if any) being read in the background for the
+        encode() that will follow an erase."""
+        if self.jpeg_source is None:
+            return self
+        return dataclasses.replace(self, jpeg_source=self.jpeg_source.reading())
+
     def to_image(self) -> Image.Image:
         """A Pillow image of the pixels, with the alpha channel put back."""
         image = Image.fromarray(self.pixels)

@@ -23,6 +23,7 @@ def erase(
     """The photo with the masked pixels (True / non-zero) filled in; everything else unchanged."""
     mask = prepare(mask, photo.size, grow)
     chosen = engines.get(engine) if isinstance(engine, str) else engine
+    photo = photo.reading_jpeg()  # while the engine fills, so saving the result costs less
     try:
         filled = chosen.erase(photo.pixels, mask, crop=crop)
     except EraserError:
