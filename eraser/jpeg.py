@@ -10,6 +10,7 @@ the photo is erased and saved again.
 from __future__ import annotations
 
 import dataclasses
+import io
 import tempfile
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -191,7 +192,9 @@ class Source:
         out.samp_factor = original.samp_factor
         out.height, out.width = original.height, original.width  # not rounded up to whole blocks
         written = tmp / "out.jpg"
-        out.write_dct(str(written), flags=["+OPTIMIZE_CODING"])
+        # Huffman tables fitted to the photo, as its own were, or the standard ones, as its own
+        # were (most cameras): the size stays close, and a second pass is spent only if needed.
+        out.write_dct(str(written), flags=["-OPTIMIZE_CODING" if _standard_tables(self.data) else "+OPTIMIZE_CODING"])
         return SOI + _header(self.data) + _without_header(written.read_bytes())
 
     def _component_factors(self) -> list[tuple[int, int]]:
@@ -207,6 +210,33 @@ class Source:
         if not same_tables or [int(t) for t in fresh.quant_tbl_no] != list(self.table_of):
             raise ValueError("the crop was quantised with other tables")
         return [fresh.Y] + ([] if self.gray else [fresh.Cb, fresh.Cr])
+
+
+def _huffman_tables(data: bytes) -> set[bytes]:
+    """Each Huffman table of a JPEG as its class, code counts and symbols (not its slot)."""
+    tables = set()
+    for marker, start, end in _segments(data):
+        if marker != 0xC4:
+            continue
+        pos = start + 4
+        while pos + 17 <= end:
+            size = 17 + sum(data[pos + 1 : pos + 17])
+            tables.add(bytes([data[pos] >> 4]) + data[pos + 1 : pos + size])
+            pos += size
+    return tables
+
+
+_STANDARD: set[bytes] = set()
+
+
+def _standard_tables(data: bytes) -> bool:
+    """Whether a JPEG uses only the standard (JPEG spec, Annex K) Huffman tables."""
+    if not _STANDARD:
+        sample = io.BytesIO()
+        Image.new("RGB", (8, 8)).save(sample, "JPEG", optimize=False)
+        _STANDARD.update(_huffman_tables(sample.getvalue()))
+    tables = _huffman_tables(data)
+    return bool(tables) and tables <= _STANDARD
 
 
 def _read_coefficients(data: bytes):

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from eraser import Photo, erase
-from eraser.jpeg import count_scans
+from eraser.jpeg import _standard_tables, count_scans
 from tests.photos import blob, scene
 
 WIDTH, HEIGHT = 501, 371  # not whole MCUs, so the right and bottom edges are partial
@@ -155,3 +155,13 @@ def test_scans_are_counted_from_markers_not_from_metadata():
     Image.fromarray(scene(64, 48)).save(out, "JPEG", comment=b"\xff\xda" * 300)
     assert count_scans(out.getvalue()) == 1
     assert 2 < count_scans(_jpeg(2, True)) < 20
+
+
+@pytest.mark.parametrize("optimize", [False, True], ids=["standard-tables", "optimised-tables"])
+def test_huffman_tables_follow_the_photo(optimize):
+    out = io.BytesIO()
+    Image.fromarray(scene(WIDTH, HEIGHT, seed=3)).save(out, "JPEG", quality=88, optimize=optimize)
+    original = out.getvalue()
+    result, _ = _keep_erasing(original, lambda a: a, steps=2)
+    assert _standard_tables(result) == (not optimize)
+    assert abs(len(result) / len(original) - 1) < 0.05
