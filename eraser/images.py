@@ -191,7 +191,7 @@ def _pixels_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
         gray = np.clip(np.rint(wide), 0, 255).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2), None
     if mode in ("P", "PA") and "transparency" in image.info:
-        return _palette_pixels(image)
+        return palette_pixels(image)
     has_alpha = "A" in image.getbands() or "transparency" in image.info
     if has_alpha:
         rgba = np.asarray(image.convert("RGBA"))
@@ -199,7 +199,7 @@ def _pixels_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
     return np.asarray(image.convert("RGB") if mode != "RGB" else image), None
 
 
-def _palette_pixels(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+def palette_pixels(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     """Palette pixels and their transparency by table look-up, tolerating what Pillow refuses:
     a transparency table longer than the palette, or indices past its end (shown black)."""
     indices = np.asarray(image if image.mode == "P" else image.getchannel("P"))

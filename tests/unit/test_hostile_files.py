@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from eraser import ImageError, Photo, erase, images, jpeg
+from eraser import ImageError, Photo, erase, images, jpeg, load_mask
 from eraser.images import MAX_JPEG_EXIF
 from tests.hostile import big_exif, hostile_files, noisy_exif, palette_png, saved, scan_bomb
 from tests.photos import blob, encode, scene
@@ -83,3 +83,9 @@ def test_pillow_warnings_do_not_reach_the_terminal(tmp_path, recwarn):
     assert run.returncode == 0 and run.stderr == ""
     Photo.open((tmp_path / "photo.jpg").read_bytes()).encode("PNG")
     assert len(recwarn) == 0
+
+
+def test_a_palette_mask_with_a_long_transparency_table_is_read():
+    mask = load_mask(palette_png(256, 300), (16, 8))
+    indices = np.asarray(Image.open(io.BytesIO(palette_png(256, 300))))
+    assert np.array_equal(mask, (255 - indices.astype(int)) % 256 > 0)
