@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import tempfile
+import threading
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -116,7 +117,7 @@ class Source:
     qtables: dict
     table_of: tuple[int, ...]  # quantisation table number of each component
     # The original's coefficients, being read while an engine fills (see `reading`).
-    original: Future | None = dataclasses.field(default=None, repr=False)
+    original: _Pending | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def of(cls, data: bytes, image: Image.Image, pixels: np.ndarray, orientation: int) -> Source | None:
@@ -147,20 +148,20 @@ class Source:
         """This source with the original's coefficients read in the background: an erase starts
         it before its engine runs, so the read costs no time when the result is saved. Only
         that result holds them, not the opened photo (which the app caches)."""
-        return dataclasses.replace(self, original=_READER.submit(_read_coefficients, self.data))
+        return dataclasses.replace(self, original=_Pending(_READER.submit(_read_coefficients, self.data)))
 
     def encode(self, pixels: np.ndarray) -> bytes | None:
         """The erased photo (upright RGB pixels of the source's size) as JPEG bytes that keep
         every untouched MCU's coefficients, or None when libjpeg refuses the file."""
-        changed = _changed(pixels, self.pixels)
-        if changed is None:
-            return _first_picture(self.data)
         try:
-            original = self.original.result() if self.original else _read_coefficients(self.data)
+            changed = _changed(pixels, self.pixels)
+            if changed is None:
+                return _first_picture(self.data)
+            original = (self.original and self.original.take()) or _read_coefficients(self.data)
             with tempfile.TemporaryDirectory(prefix="eraser-jpeg-") as tmp:
                 return self._encode(original, _TO_STORED[self.orientation](pixels),
                                     _TO_STORED[self.orientation](changed), Path(tmp))
-        except (OSError, ValueError):
+        except Exception:  # libjpeg refusing a file Pillow read, or anything odd: save it whole
             return None
 
     def _encode(self, original, pixels: np.ndarray, changed: np.ndarray, tmp: Path) -> bytes:
@@ -210,6 +211,20 @@ class Source:
         if not same_tables or [int(t) for t in fresh.quant_tbl_no] != list(self.table_of):
             raise ValueError("the crop was quantised with other tables")
         return [fresh.Y] + ([] if self.gray else [fresh.Cb, fresh.Cr])
+
+
+class _Pending:
+    """Coefficients being read in the background, handed out once: the save changes them in
+    place, and they are not kept in memory after it."""
+
+    def __init__(self, future: Future):
+        self._future: Future | None = future
+        self._lock = threading.Lock()
+
+    def take(self):
+        with self._lock:
+            future, self._future = self._future, None
+        return future.result() if future is not None else None
 
 
 def _huffman_tables(data: bytes) -> set[bytes]:

@@ -165,3 +165,16 @@ def test_huffman_tables_follow_the_photo(optimize):
     result, _ = _keep_erasing(original, lambda a: a, steps=2)
     assert _standard_tables(result) == (not optimize)
     assert abs(len(result) / len(original) - 1) < 0.05
+
+
+def test_each_save_stands_alone():
+    # The coefficients read during an erase are changed in place by its save: saving again, or
+    # saving another photo made from the same result, must not see those changes.
+    photo = Photo.open(_jpeg(2, False))
+    result = erase(photo, blob(WIDTH, HEIGHT, (100, 100), 30), engine="telea")
+    first = result.encode()
+    other = result.replace(np.where(blob(WIDTH, HEIGHT, (400, 300), 30)[..., None], 0, result.pixels).astype(np.uint8))
+    other_bytes = other.encode()
+    assert result.encode() == first
+    assert np.array_equal(Photo.open(first).pixels[250:350, 350:450], photo.pixels[250:350, 350:450])
+    assert not np.array_equal(Photo.open(other_bytes).pixels[290:310, 390:410], photo.pixels[290:310, 390:410])
