@@ -58,7 +58,10 @@ def _read_capped(fd: int, path: str, what: str, regular: bool) -> bytes:
         if not regular:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise EraserError(f"Reading the {what} '{path}' took more than {READ_SECONDS:.0f} s; it was stopped.")
+                raise EraserError(
+                    f"Reading the {what} '{path}' took more than {READ_SECONDS:.0f} s, so it was stopped. "
+                    "Give a file, or a pipe that ends."
+                )
         try:
             chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
         except BlockingIOError:
