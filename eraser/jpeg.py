@@ -27,6 +27,7 @@ from PIL import Image
 MAX_SCANS = 100
 
 SOI, SOS, EOI = b"\xff\xd8", 0xDA, b"\xff\xd9"
+PREFETCH_PIXELS = 24_000_000
 # Pillow's subsampling option for (h, v) factors of luma when chroma is 1 x 1.
 _SUBSAMPLING = {(1, 1): 0, (2, 1): 1, (2, 2): 2}
 
@@ -147,7 +148,11 @@ class Source:
     def reading(self) -> Source:
         """This source with the original's coefficients read in the background: an erase starts
         it before its engine runs, so the read costs no time when the result is saved. Only
-        that result holds them, not the opened photo (which the app caches)."""
+        that result holds them, not the opened photo (which the app caches). Past
+        PREFETCH_PIXELS the read waits for the save instead: the coefficients of a 40 MP photo
+        (up to 240 MB) would otherwise sit beside the engine's own whole-photo arrays."""
+        if self.pixels.shape[0] * self.pixels.shape[1] > PREFETCH_PIXELS:
+            return self
         return dataclasses.replace(self, original=_Pending(_READER.submit(_read_coefficients, self.data)))
 
     def encode(self, pixels: np.ndarray) -> bytes | None:
@@ -186,8 +191,9 @@ class Source:
                 dest = plane[y * fv : y * fv + new.shape[0], x * fh : x * fh + new.shape[1]]
                 rows, cols = dest.shape[:2]
                 np.copyto(dest, new[:rows, :cols], where=where[:rows, :cols, None, None])
+        shared = [plane.view(_Shared) for plane in planes]
         out = jpeglib.from_dct(
-            Y=planes[0], Cb=None if self.gray else planes[1], Cr=None if self.gray else planes[2],
+            Y=shared[0], Cb=None if self.gray else shared[1], Cr=None if self.gray else shared[2],
             qt=original.qt, quant_tbl_no=original.quant_tbl_no,
         )
         out.samp_factor = original.samp_factor
@@ -211,6 +217,16 @@ class Source:
         if not same_tables or [int(t) for t in fresh.quant_tbl_no] != list(self.table_of):
             raise ValueError("the crop was quantised with other tables")
         return [fresh.Y] + ([] if self.gray else [fresh.Cb, fresh.Cr])
+
+
+class _Shared(np.ndarray):
+    """A coefficient plane jpeglib's writer hands to libjpeg as it is: its write_dct makes an
+    int16 copy of every plane first (astype), a whole extra copy of the photo's coefficients."""
+
+    def astype(self, dtype, *args, **kwargs):
+        if np.dtype(dtype) == self.dtype and self.flags.c_contiguous:
+            return self
+        return np.asarray(self).astype(dtype, *args, **kwargs)
 
 
 class _Pending:

@@ -39,7 +39,7 @@ def test_saving_a_near_full_erase_as_jpeg_stays_in_bands():
     mask = np.ones((HEIGHT, WIDTH), bool)
     mask[-300:] = False
     result = erase(photo, mask, engine="telea")
-    # jpeglib's coefficient arrays (2 bytes per coefficient, 4:2:0) and their copy for writing
-    # are the floor; no whole-photo pixel copy or comparison on top.
+    # One set of coefficients (2 bytes each, 4:2:0), read while the engine ran, is changed in
+    # place and written as it is: no copy of it for the writer, no whole-photo pixel copy.
     coefficients = WIDTH * HEIGHT * 3 // 2 * 2
-    assert _peak(result.encode) < 2 * coefficients + WIDTH * HEIGHT * 3 / 2
+    assert _peak(result.encode) < 1.25 * coefficients  # 9.2 MB here; with a copy for the writer, 13.2
