@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-import io
-import warnings
 import dataclasses
-from dataclasses import dataclass
+import io
+import struct
+import time
+import warnings
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import jpeg
 from .errors import EraserError, ImageError
 
 # 40 megapixels covers full-size photos from current cameras and phones while keeping one
 # RGB copy at about 120 MB: the app's host has well under 1 GB for everything.
 MAX_PIXELS = 40_000_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# A 40 MP photo decodes in about a second here; anything still decoding after this is hostile
+# or broken, and must not hold a worker.
+DECODE_SECONDS = 15.0
+# The most EXIF (with its "Exif\0\0" prefix) Pillow writes into a JPEG's 64 KB APP1 segment.
+MAX_JPEG_EXIF = 65_533
 
 # format name -> (file extension, MIME type)
 FORMATS = {
@@ -86,8 +94,30 @@ def _describe(data: bytes) -> str:
         return "not an image this app can read"
 
 
+class _DecodeTimeout(Exception):
+    pass
+
+
+class _Deadline(io.BytesIO):
+    """The file's bytes, read by Pillow's decoder block by block: past the deadline, stop."""
+
+    def __init__(self, data: bytes, seconds: float):
+        super().__init__(data)
+        self.deadline = time.monotonic() + seconds
+
+    def read(self, size: int | None = -1) -> bytes:
+        if time.monotonic() > self.deadline:
+            raise _DecodeTimeout
+        return super().read(size)
+
+
 def decode(data: bytes, noun: str = "photo", error: type[EraserError] = ImageError) -> Image.Image:
     """Open image bytes by content, refuse bombs before decoding pixels, load and orient them."""
+    return _decode(data, noun, error)[0]
+
+
+def _decode(data: bytes, noun: str, error: type[EraserError]) -> tuple[Image.Image, int]:
+    """The loaded, upright image and the EXIF orientation it was stored with."""
     if not data:
         raise error(f"The {noun} file is empty (0 bytes). Choose the file again.")
     if len(data) > MAX_FILE_BYTES:
@@ -95,14 +125,43 @@ def decode(data: bytes, noun: str = "photo", error: type[EraserError] = ImageErr
             f"The {noun} file is {len(data) / 2**20:.0f} MB; the limit is "
             f"{MAX_FILE_BYTES // 2**20} MB. Save it smaller and try again."
         )
+    # Pillow warns about odd metadata (thousands of lines for one bad EXIF block); the person
+    # can do nothing with them, and what matters is refused below with a message.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        image = _open(data, noun, error)
+        scans = jpeg.count_scans(data) if image.format in ("JPEG", "MPO") else 0
+        if scans > jpeg.MAX_SCANS:
+            raise error(
+                f"The {noun} is a JPEG of {scans:,} scans (photos have at most a few dozen), which "
+                "would take minutes to decode. Save it again as a normal JPEG or a PNG and try again."
+            )
+        try:
+            if isinstance(image.fp, _Deadline):
+                image.fp.deadline = time.monotonic() + DECODE_SECONDS
+            image.decodermaxblock = 8192  # check the deadline every 8 KB of input
+            image.load()
+            orientation = image.getexif().get(_ORIENTATION, 1)
+            ImageOps.exif_transpose(image, in_place=True)
+        except _DecodeTimeout:
+            raise error(
+                f"The {noun} took more than {DECODE_SECONDS:.0f} s to decode, so it was stopped. "
+                "Save it again as a normal JPEG or PNG and try again."
+            ) from None
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
+            raise _damaged(noun, error) from exc
+    return image, orientation if isinstance(orientation, int) else 1
+
+
+def _open(data: bytes, noun: str, error: type[EraserError]) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            # Our own pixel cap below is stricter than Pillow's warning threshold.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+        # Our own pixel cap below is stricter than Pillow's bomb threshold.
+        image = Image.open(_Deadline(data, DECODE_SECONDS), formats=list(FORMATS))
     except Image.DecompressionBombError:
         image = None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except _DecodeTimeout:
+        raise _damaged(noun, error) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         if looks_accepted(data):
             raise _damaged(noun, error) from exc
         raise error(
@@ -114,11 +173,6 @@ def decode(data: bytes, noun: str = "photo", error: type[EraserError] = ImageErr
             f"The {noun} is too large: at most {MAX_PIXELS / 1e6:.0f} megapixels are accepted. "
             "Resize it and try again."
         )
-    try:
-        image.load()
-        ImageOps.exif_transpose(image, in_place=True)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise _damaged(noun, error) from exc
     return image
 
 
@@ -136,11 +190,61 @@ def _pixels_and_alpha(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None
             wide = wide / 257.0
         gray = np.clip(np.rint(wide), 0, 255).astype(np.uint8)
         return np.repeat(gray[..., None], 3, axis=2), None
+    if mode in ("P", "PA") and "transparency" in image.info:
+        return palette_pixels(image)
     has_alpha = "A" in image.getbands() or "transparency" in image.info
     if has_alpha:
         rgba = np.asarray(image.convert("RGBA"))
         return np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
     return np.asarray(image.convert("RGB") if mode != "RGB" else image), None
+
+
+def palette_pixels(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Palette pixels and their transparency by table look-up, tolerating what Pillow refuses:
+    a transparency table longer than the palette, or indices past its end (shown black)."""
+    indices = np.asarray(image if image.mode == "P" else image.getchannel("P"))
+    palette = np.zeros((256, 3), np.uint8)
+    colours = np.frombuffer(bytes(image.getpalette("RGB") or b""), np.uint8)[: 256 * 3]
+    palette.reshape(-1)[: colours.size] = colours
+    alpha = np.full(256, 255, np.uint8)
+    transparency = image.info["transparency"]
+    if isinstance(transparency, (bytes, bytearray)):
+        table = np.frombuffer(bytes(transparency[:256]), np.uint8)
+        alpha[: table.size] = table
+    elif isinstance(transparency, int) and 0 <= transparency < 256:
+        alpha[transparency] = 0
+    pixel_alpha = alpha[indices]
+    if image.mode == "PA":
+        pixel_alpha = np.minimum(pixel_alpha, np.asarray(image.getchannel("A")))
+    return palette[indices], pixel_alpha
+
+
+def _fit_exif(exif: bytes, limit: int) -> bytes | None:
+    """EXIF that fits a JPEG: drop the largest entries (maker notes, comments) until it does.
+    The orientation is already applied and absent; dates, camera and GPS usually survive."""
+    if len(exif) <= limit:
+        return exif
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted = Image.Exif()
+        try:
+            fitted.load(exif)
+        except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError):
+            return None
+        ifds = {0x8769: fitted.get_ifd(0x8769), 0x8825: fitted.get_ifd(0x8825)}
+        entries = [(tag, ifds.get(tag, fitted)) for tag in list(fitted) if tag not in ifds]
+        entries += [(tag, ifd) for ifd in ifds.values() for tag in list(ifd)]
+        entries.sort(key=lambda e: len(repr(e[1][e[0]])), reverse=True)
+        for tag, ifd in [(None, None)] + entries:
+            if tag is not None:
+                del ifd[tag]
+            try:
+                data = fitted.tobytes()
+            except (OSError, ValueError, TypeError, struct.error):
+                continue
+            if len(data) <= limit:
+                return data if len(fitted) else None
+    return None
 
 
 def _is_lossless_webp(data: bytes) -> bool:
@@ -159,15 +263,24 @@ class Photo:
     lossless: bool = True
     name: str | None = None
     filled_by: str = ""  # the engines that filled the last erase, for the person to be told
+    # A JPEG's own file and decoded pixels: saving as JPEG again keeps its untouched blocks.
+    jpeg_source: jpeg.Source | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, data: bytes, name: str | None = None) -> Photo:
         """Decode photo bytes; raises ImageError with a message a person can act on."""
-        image = decode(bytes(data))
+        data = bytes(data)
+        image, orientation = _decode(data, "photo", ImageError)
         # Many cameras write MPO: a JPEG with extra pictures appended. The first one is the photo.
         fmt = "JPEG" if image.format == "MPO" else image.format
-        exif = image.getexif()
-        exif.pop(_ORIENTATION, None)  # the pixels are upright now
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exif = image.getexif()
+            exif.pop(_ORIENTATION, None)  # the pixels are upright now
+            try:
+                exif_bytes = exif.tobytes() if len(exif) else None
+            except (OSError, ValueError, TypeError, struct.error):
+                exif_bytes = None  # metadata Pillow cannot write again is not worth a refusal
         icc = image.info.get("icc_profile") if image.mode != "CMYK" else None
         pixels, alpha = _pixels_and_alpha(image)
         for arr in (pixels, alpha):
@@ -177,10 +290,11 @@ class Photo:
             pixels=pixels,
             format=fmt,
             alpha=alpha,
-            exif=exif.tobytes() if len(exif) else None,
+            exif=exif_bytes,
             icc=icc,
             lossless=fmt in ("PNG", "BMP") or (fmt == "WEBP" and _is_lossless_webp(data)),
             name=name,
+            jpeg_source=jpeg.Source.of(data, image, pixels, orientation) if fmt == "JPEG" else None,
         )
 
     @property
@@ -195,6 +309,13 @@ class Photo:
         pixels.flags.writeable = False
         return dataclasses.replace(self, pixels=pixels, **changes)
 
+    def reading_jpeg(self) -> Photo:
+        """The same photo, its JPEG coefficients (if any) being read in the background for the
+        encode() that will follow an erase."""
+        if self.jpeg_source is None:
+            return self
+        return dataclasses.replace(self, jpeg_source=self.jpeg_source.reading())
+
     def to_image(self) -> Image.Image:
         """A Pillow image of the pixels, with the alpha channel put back."""
         image = Image.fromarray(self.pixels)
@@ -205,19 +326,27 @@ class Photo:
     def encode(self, format: str | None = None) -> bytes:
         """The photo as file bytes, by default in the format it came in."""
         fmt = _normalise_format(format or self.format)
+        if fmt == "JPEG" and self.jpeg_source is not None:
+            kept = self.jpeg_source.encode(self.pixels)
+            if kept is not None:
+                return kept
         image = self.to_image()
         options: dict = {}
         if fmt == "JPEG":
             image = image.convert("RGB") if image.mode != "RGB" else image
-            options = {"quality": 95}
+            # Full colour resolution: Pillow's default 4:2:0 would blur every edge's colour.
+            options = {"quality": 95, "subsampling": 0}
         elif fmt == "PNG":
             options = {"compress_level": 3}  # level 6 takes seconds on 12 MP for ~5% less
         elif fmt == "WEBP":
             options = {"lossless": True} if self.lossless else {"quality": 95}
+        exif = _fit_exif(self.exif, MAX_JPEG_EXIF) if fmt == "JPEG" and self.exif else self.exif
         if fmt != "BMP":
-            options.update({k: v for k, v in (("exif", self.exif), ("icc_profile", self.icc)) if v})
+            options.update({k: v for k, v in (("exif", exif), ("icc_profile", self.icc)) if v})
         out = io.BytesIO()
-        image.save(out, fmt, **options)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.save(out, fmt, **options)
         return out.getvalue()
 
     def output_name(self, format: str | None = None) -> str:

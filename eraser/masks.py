@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from .errors import MaskError
-from .images import decode
+from .images import decode, palette_pixels
 
 MAX_GROW = 100
 
@@ -19,7 +19,10 @@ def load_mask(data: bytes, size: tuple[int, int]) -> np.ndarray:
     """
     image = decode(bytes(data), noun="mask", error=MaskError)
     if "A" in image.getbands() or "transparency" in image.info:
-        alpha = np.asarray(image.convert("RGBA"))[..., 3]
+        if image.mode in ("P", "PA"):  # looked up by hand: Pillow refuses some palettes
+            alpha = palette_pixels(image)[1]
+        else:
+            alpha = np.asarray(image.convert("RGBA"))[..., 3]
         if alpha.min() < 255:
             return fit_mask(alpha > 0, size)
     if image.mode in ("L", "1", "I", "I;16", "F"):

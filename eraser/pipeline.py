@@ -7,11 +7,17 @@ from pathlib import Path
 import numpy as np
 
 from . import engines
-from .errors import EngineError, EraserError
+from .engines.base import windows
+from .errors import EngineError, EraserError, MaskError
 from .images import Photo
 from .masks import prepare
 
 DEFAULT_GROW = 5
+# Share of each fill window (for a near-full mask: of the photo) that must stay unpainted.
+# Measured with bench/nothing_left.py: PatchMatch left up to 40% of the fill black with a band
+# of 3-7% of the photo left along one side, and none at 8% or more, whatever the photo's size;
+# telea smears what is left or, with nothing, returns the photo unchanged.
+MIN_LEFT = 0.10
 
 
 def erase(
@@ -28,6 +34,8 @@ def erase(
     `result.filled_by` names the engines that filled it, e.g. "MI-GAN" or "Telea, PatchMatch"."""
     mask = prepare(mask, photo.size, grow)
     chosen = engines.get(engine, model_file) if isinstance(engine, str) else engine
+    check_enough_left(mask, chosen, crop=crop)
+    photo = photo.reading_jpeg()  # while the engine fills, so saving the result costs less
     try:
         filled, used = chosen.erase(photo.pixels, mask, crop=crop)
     except EraserError:
@@ -39,3 +47,20 @@ def erase(
             f"The {chosen.name} engine failed on this photo ({type(exc).__name__}). Try another engine."
         ) from exc
     return photo.replace(filled, filled_by=", ".join(used))
+
+
+def check_enough_left(mask: np.ndarray, engine: engines.Engine, *, crop: bool = True) -> None:
+    """Refuse a mask that leaves too little around a hole to fill it from (a black or smeared
+    "success" otherwise)."""
+    height, width = mask.shape
+    boxes = windows(mask, engine.context, engine.min_margin) if crop else [(0, 0, width, height)]
+    for x0, y0, x1, y1 in boxes:
+        left = 1.0 - np.count_nonzero(mask[y0:y1, x0:x1]) / ((y1 - y0) * (x1 - x0))
+        if left < MIN_LEFT:
+            whole = (x1 - x0) * (y1 - y0) == width * height
+            where = "of the photo" if whole else "around one of the painted areas"
+            raise MaskError(
+                f"The mask leaves too little to fill from: only {left:.0%} {where} is unpainted "
+                f"(after growing it), and at least {MIN_LEFT:.0%} is needed. Paint less, and erase "
+                "the rest in another step."
+            )

@@ -72,9 +72,36 @@ class Engine(ABC):
         return _add_grain(cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC), rgb, mask, scale)
 
 
+# The grain is measured from at most this many rows of a window (in bands spread over it) and
+# added band by band, so no float copy of a whole window (a whole 40 MP photo, for a near-full
+# mask) is ever made.
+_GRAIN_ROWS = 384
+_GRAIN_PIXELS = 100_000
+_BAND = 32
+
+
 def _high_pass(rgb: np.ndarray, sigma: float) -> np.ndarray:
     smooth = cv2.GaussianBlur(rgb, (0, 0), sigma).astype(np.float32)
     return rgb.astype(np.float32) - smooth
+
+
+def _grain_sample(rgb: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarray:
+    """High-passed pixels of `rgb` under `where`, from bands of rows spread over the rows that
+    have any: each band is blurred with enough rows around it to match a whole-frame blur."""
+    rows = np.flatnonzero(where.any(axis=1))
+    if rows.size == 0:
+        return np.empty((0, 3), np.float32)
+    starts = np.unique(rows // _BAND * _BAND)
+    starts = starts[np.linspace(0, starts.size - 1, min(starts.size, _GRAIN_ROWS // _BAND)).astype(int)]
+    pad = int(np.ceil(4 * sigma)) + 1
+    per_band = -(-_GRAIN_PIXELS // len(starts))  # a median of more costs time, not accuracy
+    samples = []
+    for y0 in starts:
+        y1 = min(y0 + _BAND, rgb.shape[0])
+        top, bottom = max(y0 - pad, 0), min(y1 + pad, rgb.shape[0])
+        band = _high_pass(rgb[top:bottom], sigma)[y0 - top : y1 - top][where[y0:y1]]
+        samples.append(band[:: -(-len(band) // per_band)])
+    return np.concatenate(samples)
 
 
 def _add_grain(fill: np.ndarray, rgb: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
@@ -82,22 +109,32 @@ def _add_grain(fill: np.ndarray, rgb: np.ndarray, mask: np.ndarray, scale: float
 
     Grain finer than the working scale is lost by the round trip: measure it around the hole
     (median absolute deviation, which ignores the few strong edges) and add what is missing.
+    `fill` is the upscaled copy, changed in place.
     """
     sigma = 0.5 / scale
     known, hole = ~mask, mask
-    if known.sum() < 64:
+    if np.count_nonzero(known) < 64:
         return fill
 
     def spread(pixels: np.ndarray) -> np.ndarray:
         return 1.4826 * np.median(np.abs(pixels - np.median(pixels, axis=0)), axis=0)
 
-    missing = spread(_high_pass(rgb, sigma)[known]) ** 2 - spread(_high_pass(fill, sigma)[hole]) ** 2
-    strength = np.sqrt(np.clip(missing, 0, None))
+    missing = spread(_grain_sample(rgb, known, sigma)) ** 2 - spread(_grain_sample(fill, hole, sigma)) ** 2
+    strength = np.sqrt(np.clip(missing, 0, None)).astype(np.float32)
     if strength.max() < 0.5:
         return fill
-    # One noise field for all channels, as sensor grain is mostly in brightness.
-    noise = np.random.default_rng(0).standard_normal(mask.shape, dtype=np.float32)[..., None]
-    return np.clip(fill + noise * strength, 0, 255).astype(np.uint8)
+    # One noise field for all channels, as sensor grain is mostly in brightness; drawn band by
+    # band from one seeded generator, so the same input gets the same grain.
+    rng = np.random.default_rng(0)
+    holes = hole.any(axis=1)
+    for y0 in range(0, fill.shape[0], 64):
+        if not holes[y0 : y0 + 64].any():
+            continue  # only pixels under the mask are pasted back
+        band = fill[y0 : y0 + 64]
+        noise = rng.standard_normal(band.shape[:2], dtype=np.float32)[..., None] * strength
+        np.clip(band + noise, 0, 255, out=noise)
+        band[:] = noise
+    return fill
 
 
 def windows(mask: np.ndarray, context: float, min_margin: int) -> list[Box]:

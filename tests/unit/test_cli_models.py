@@ -57,3 +57,12 @@ def test_auto_without_a_model_says_once_that_patchmatch_fills(tmp_path):
     done = run_cli("erase", "street.png", "mask.png", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("Objects are filled with PatchMatch instead.") == 1
+
+
+def test_auto_says_nothing_of_patchmatch_when_only_thin_strokes_were_erased(tmp_path):
+    (tmp_path / "street.png").write_bytes(encode(scene(320, 240)))
+    line = np.zeros((240, 320), np.uint8)
+    line[100:102, 40:280] = 255
+    (tmp_path / "mask.png").write_bytes(encode(line))
+    done = run_cli("erase", "street.png", "mask.png", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == ""
