@@ -17,6 +17,8 @@ from .errors import EraserError, ImageError
 # RGB copy at about 120 MB: the app's host has well under 1 GB for everything.
 MAX_PIXELS = 40_000_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Below this on a side there is nothing a person could paint over.
+MIN_SIDE = 16
 
 # format name -> (file extension, MIME type)
 FORMATS = {
@@ -163,6 +165,11 @@ class Photo:
     def open(cls, data: bytes, name: str | None = None) -> Photo:
         """Decode photo bytes; raises ImageError with a message a person can act on."""
         image = decode(bytes(data))
+        if min(image.size) < MIN_SIDE:
+            raise ImageError(
+                f"The photo is {image.width}x{image.height} pixels, too small to edit: "
+                f"choose one at least {MIN_SIDE} pixels on each side."
+            )
         # Many cameras write MPO: a JPEG with extra pictures appended. The first one is the photo.
         fmt = "JPEG" if image.format == "MPO" else image.format
         exif = image.getexif()
