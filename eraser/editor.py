@@ -45,6 +45,7 @@ class Edit:
         self.max_bytes = max_bytes
         self._steps = [self.original]
         self._position = 0
+        self._forgotten = 0  # steps trimmed from the start
 
     @property
     def current(self) -> Step:
@@ -57,6 +58,11 @@ class Edit:
     @property
     def position(self) -> int:
         return self._position
+
+    @property
+    def erase_count(self) -> int:
+        """How many erases lie between the original and the current photo."""
+        return self._forgotten + self._position
 
     @property
     def erased(self) -> bool:
@@ -104,3 +110,4 @@ class Edit:
         ):
             del self._steps[0]
             self._position -= 1
+            self._forgotten += 1

@@ -33,8 +33,9 @@ def test_each_erase_is_a_step_with_its_record():
 
 def test_undo_and_redo_walk_the_steps_and_stop_at_the_ends():
     edit = edit_with(2)
-    assert edit.undo().data == photo(1)
-    assert edit.undo().data == photo(0) and not edit.erased
+    assert edit.erase_count == 2
+    assert edit.undo().data == photo(1) and edit.erase_count == 1
+    assert edit.undo().data == photo(0) and not edit.erased and edit.erase_count == 0
     assert not edit.can_undo
     with pytest.raises(IndexError):
         edit.undo()
@@ -61,6 +62,9 @@ def test_the_history_is_bounded_in_steps_keeping_the_newest():
         edit.undo()
     assert not edit.can_undo and edit.current.data == photo(5)
     assert edit.original.data == photo(0)  # still there to compare with
+    assert edit.erase_count == 5
+    edit.redo()
+    assert edit.erase_count == 6
 
 
 def test_the_history_is_bounded_in_bytes_keeping_the_current_step():
