@@ -25,6 +25,8 @@ from tests.app.fake_canvas import FakeCanvas
 from tests.e2e.server import ROOT, launch_chromium, running_app
 from tests.photos import encode, scene
 
+expect.set_options(timeout=15_000)  # a shared, busy machine
+
 SIZE = (4000, 3000)
 QUALITY = 86  # about 3 MB for this scene
 
@@ -142,6 +144,7 @@ def choose_engine(page, engine: str) -> None:
 
 def erase_to_canvas(page, step: int, box: tuple[float, float]) -> float:
     """Paint a stroke, press Erase, and time until the erased photo is on the new canvas."""
+    expect(page.locator("[class*='st-key-eraser_canvas']")).to_have_count(1)  # the old one has gone
     canvas = page.locator("canvas.upper-canvas").bounding_box()
     x, y = canvas["x"] + canvas["width"] * box[0], canvas["y"] + canvas["height"] * box[1]
     page.mouse.move(x, y)

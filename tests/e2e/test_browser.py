@@ -35,6 +35,8 @@ def upload(page, path):
 
 
 def canvas_of(page):
+    """The canvas, once it is the only one: after an erase the old one lingers for a moment."""
+    expect(page.locator("[class*='st-key-eraser_canvas']")).to_have_count(1)
     canvas = page.locator("canvas.upper-canvas")
     expect(canvas).to_be_visible()
     return canvas
