@@ -89,8 +89,10 @@ compare_view = st.components.v2.component("eraser.compare", js=COMPARE_JS, css=C
 # A resource, not data: Photo's arrays are read-only, so sharing one object is safe and spares
 # a 36 MB (12 MP) copy on every call.
 @st.cache_resource(max_entries=2, ttl="30m", show_spinner=False)
-def open_photo(data: bytes, name: str | None) -> Photo:
-    return Photo.open(data, name)
+def open_photo(data: bytes, name: str | None, _decoded: Photo | None = None) -> Photo:
+    """The photo in these bytes. `_decoded`, an erase's result, is kept as the photo of the
+    file it was saved to, so the next erase starts at once (and without JPEG's second loss)."""
+    return _decoded or Photo.open(data, name)
 
 
 @st.cache_data(max_entries=16, ttl="30m", show_spinner=False)
@@ -283,6 +285,7 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
         st.session_state.eraser_failure = failure
         return False
     step = edit.push(data, engine=engine_label(), note=note, seconds=time.perf_counter() - start)
+    open_photo(step.data, edit.name, result)  # the next erase starts from these pixels
     shown(step, result)  # the canvas's picture, from the pixels at hand rather than the file
     new_canvas()
     return True

@@ -400,6 +400,9 @@ def test_a_stroke_neither_decodes_the_photo_again_nor_erases(app, canvas, photo_
     canvas.paint((0.3, 0.6, 0.4, 0.7))
     app.run()
     assert calls == {"open": 1, "erase": 1}
+    button(app, "Erase").click()
+    app.run()
+    assert calls == {"open": 1, "erase": 2}  # the next erase starts from the pixels at hand too
 
 
 def sent_bytes(jpeg):
