@@ -167,7 +167,7 @@ def init_state() -> None:
         "eraser_upload_error": None,
         "eraser_failure": None,  # {"message", "remote"} of the last failed erase, until the next change
         "eraser_canvas": 0,  # part of the canvas key: changing it gives an empty canvas
-        "eraser_drawing": None,  # the last drawing {"key", "json", "png"}: redrawn after a visit to About
+        "eraser_drawing": None,  # the last drawing {"key", "json", "png", "start"}: redrawn after About
         "eraser_width": COLUMN_WIDTH,  # the column's width, as the browser last reported it
         "eraser_compare": False,
         "eraser_backend": "Local",
@@ -321,6 +321,7 @@ def draw_canvas(edit: Edit, tool: str, brush: int):
         st.session_state.eraser_canvas += 1
         key = f"eraser_canvas_{st.session_state.eraser_canvas}_{width}x{height}"
         saved.update(key=key, start=saved["json"])
+    start = saved["start"] if saved is not None and saved["key"] == key else None
     canvas = st_canvas(
         fill_color=MARK_COLOR,
         stroke_color=MARK_COLOR,
@@ -329,16 +330,16 @@ def draw_canvas(edit: Edit, tool: str, brush: int):
         width=width,
         height=height,
         drawing_mode=TOOLS[tool],
-        initial_drawing=saved["start"] if saved is not None and saved["key"] == key else None,
+        initial_drawing=start,
         return_image_data=True,
         key=key,
     )
-    if canvas.image_data is not None:
-        start = saved["start"] if saved is not None and saved["key"] == key else None
+    drawing = canvas.image_data  # decoded from the browser's PNG on each access: once
+    if drawing is not None:
         st.session_state.eraser_drawing = {"key": key, "json": canvas.json_data, "png": canvas.image_bytes,
                                            "start": start}
-        return canvas.image_data
-    if saved is not None and saved["key"] == key:  # redrawn, and not sent back by the browser yet
+        return drawing
+    if start is not None:  # redrawn from the saved drawing, and not sent back by the browser yet
         return np.asarray(Image.open(io.BytesIO(saved["png"])))
     return None
 
