@@ -353,7 +353,10 @@ def editor(edit: Edit) -> None:
     # showing its buttons while a stroke reruns this part, so the row does not flicker.
     actions = st.container(horizontal=True, gap="small", vertical_alignment="center", key="eraser_actions")
     status_slot = st.container()
-    canvas_slot = st.container()
+    # As tall as the canvas: after an erase, the old canvas can hold its place for a moment
+    # while the new one is drawn, and the page below must not jump down and back meanwhile.
+    canvas_height = None if comparing else shown(edit.current)[1][1]
+    canvas_slot = st.container(height=canvas_height or "content", border=False)
     # Below the canvas, so that on a phone the photo comes first; the canvas needs their values.
     tools = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
     tool = tools.segmented_control("Tool", list(TOOLS), default="Brush", key="eraser_tool", disabled=comparing)
