@@ -140,12 +140,15 @@ def test_erase_in_place_undo_redo_and_download_on_a_laptop(page, photo, tmp_path
     assert gone(both, BALL) and gone(both, SECOND)
 
     undo.click()
+    # The line above the canvas is drawn last in a rerun: once it says so, Download is updated.
+    expect(page.get_by_text("Erase 1 done")).to_be_visible()
     expect(redo).to_be_enabled()
     assert inside_window(page, page.get_by_role("button", name="Download"))
     undone = download(page, tmp_path)
     assert gone(undone, BALL) and not gone(undone, SECOND)
 
     redo.click()
+    expect(page.get_by_text("Erase 2 done")).to_be_visible()
     expect(redo).to_be_disabled()
     redone = download(page, tmp_path)
     assert gone(redone, BALL) and gone(redone, SECOND)
