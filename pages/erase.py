@@ -38,8 +38,12 @@ PHOTO_TYPES = list(EXTENSIONS)
 # Reports the column's width (the canvas is sized to it, so a phone shows the whole photo), and
 # hides the canvas's hover toolbar: its Undo undoes strokes, and the page has one Undo, of erases.
 LAYOUT_JS = """
-export default function ({ parentElement, setStateValue }) {
-  const report = () => setStateValue("width", Math.floor(parentElement.getBoundingClientRect().width));
+export default function ({ parentElement, data, setStateValue }) {
+  // Only a change is reported: each report reruns the page, and a rerun can swallow a click.
+  const report = () => {
+    const width = Math.min(Math.floor(parentElement.getBoundingClientRect().width), data.most);
+    if (width > 0 && width !== data.known) setStateValue("width", width);
+  };
   const observer = new ResizeObserver(report);
   observer.observe(parentElement);
   const hideToolbars = () => {
@@ -442,7 +446,8 @@ if edit is None:
 else:
     editor(edit)
 
-reported = layout_probe(key="eraser_layout", on_width_change=lambda: None).width
-if reported and min(reported, COLUMN_WIDTH) != st.session_state.eraser_width:
-    st.session_state.eraser_width = min(reported, COLUMN_WIDTH)
+reported = layout_probe(key="eraser_layout", data={"known": st.session_state.eraser_width, "most": COLUMN_WIDTH},
+                        on_width_change=lambda: None).width
+if reported and reported != st.session_state.eraser_width:
+    st.session_state.eraser_width = reported
     st.rerun()  # a phone: draw the canvas again at the width it has

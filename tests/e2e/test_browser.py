@@ -159,6 +159,12 @@ def test_on_a_phone_the_whole_photo_fits_and_a_touch_stroke_at_its_edge_erases_t
 ):
     upload(phone, photo)
     canvas = canvas_of(phone)
+    # The page learns the column's width from the browser just after loading, then redraws.
+    phone.wait_for_function(
+        "() => { const c = document.querySelector('[class*=st-key-eraser_canvas]');"
+        " return c && c.getBoundingClientRect().width <= 390; }"
+    )
+    canvas = canvas_of(phone)
     box = canvas.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the whole width, nothing cut off
     assert box["width"] >= 340
