@@ -269,6 +269,7 @@ def test_a_failed_remote_erase_says_why_and_offers_local(page, photo, tmp_path):
     key = page.get_by_role("textbox", name="API key")
     key.fill("some-key")
     key.press("Enter")
+    expect(page.get_by_text("An API key is needed for this service")).to_have_count(0)  # the key is in
     upload(page, photo)
     paint(page, BALL)
     page.get_by_role("button", name="Erase", exact=True).click()
