@@ -25,6 +25,8 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 DECODE_SECONDS = 15.0
 # The most EXIF (with its "Exif\0\0" prefix) Pillow writes into a JPEG's 64 KB APP1 segment.
 MAX_JPEG_EXIF = 65_533
+# Below this on a side there is nothing a person could paint over.
+MIN_SIDE = 16
 
 # format name -> (file extension, MIME type)
 FORMATS = {
@@ -271,6 +273,11 @@ class Photo:
         """Decode photo bytes; raises ImageError with a message a person can act on."""
         data = bytes(data)
         image, orientation = _decode(data, "photo", ImageError)
+        if min(image.size) < MIN_SIDE:
+            raise ImageError(
+                f"The photo is {image.width}x{image.height} pixels, too small to edit: "
+                f"choose one at least {MIN_SIDE} pixels on each side."
+            )
         # Many cameras write MPO: a JPEG with extra pictures appended. The first one is the photo.
         fmt = "JPEG" if image.format == "MPO" else image.format
         with warnings.catch_warnings():

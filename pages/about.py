@@ -7,14 +7,17 @@ from eraser.images import MAX_FILE_BYTES, MAX_PIXELS
 
 backend = st.session_state.get("eraser_backend", "Local")
 engine = st.session_state.get("eraser_engine", engines.DEFAULT)
+edit = st.session_state.get("eraser_edit")  # eraser.editor.Edit of the photo on the Erase page
 
 st.title("About Eraser")
 st.markdown(
     """
 Eraser removes unwanted objects from photos: people in the background, wires, litter, a date
-stamp. Upload a photo, paint over what should go (or upload a mask where white means erase),
-press **Erase**, compare before and after, and download the result at full resolution, in the
-format it came in. **Keep erasing** lets you remove one thing after another; **Undo** goes back.
+stamp. Upload a photo, paint over what should go (or upload a mask where white means erase) and
+press **Erase**: the erased photo takes the place of the one you painted on, so you can paint
+the next thing and erase again. **Undo erase** and **Redo erase** step through your erases,
+**Compare** shows the original in the same place, and **Download** saves the current photo at
+full resolution, in the format it came in.
 """
 )
 
@@ -33,6 +36,17 @@ if backend == "Local":
     st.write(f"Active: **Local**, engine **{engine}**. Photos are erased on the server running this app.")
 else:
     st.write("Active: **Remote**, an AILabTools-compatible image-erase API (set in the sidebar of Erase).")
+
+if edit is not None and edit.steps[-1] is not edit.original:
+    st.subheader("This photo")
+    first = edit.erase_count - edit.position  # the number of the first erase still kept
+    lines = [
+        f"- Erase {first + index}: {step.engine}, {step.seconds:.1f} s" + (f". {step.note}" if step.note else "")
+        + (" (shown now)" if step is edit.current else "")
+        for index, step in enumerate(edit.steps)
+        if step is not edit.original
+    ]
+    st.markdown(f"**{edit.name}**, {edit.size[0]}×{edit.size[1]} px\n\n" + "\n".join(lines))
 
 st.subheader("Privacy")
 st.markdown(

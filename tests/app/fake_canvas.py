@@ -1,8 +1,11 @@
 """A stand-in for streamlit_drawable_canvas, for AppTest and bench/ (the real one needs a browser)."""
 
+import io
 import types
 
 import numpy as np
+import streamlit as st
+from PIL import Image
 
 
 class FakeCanvas:
@@ -10,6 +13,8 @@ class FakeCanvas:
 
     Like the real CanvasResult, image_data is None until something is drawn and then an RGBA
     array at the canvas's display size; drawings belong to a canvas key, so a new key is empty.
+    Like the real one, a canvas with a drawing has its state in st.session_state under its key
+    (a test deletes it there to act out what leaving the page does).
     """
 
     def __init__(self):
@@ -38,9 +43,13 @@ class FakeCanvas:
         self.calls.append(kwargs)
         boxes = self.drawings.get(kwargs["key"])
         if boxes is None:
-            return types.SimpleNamespace(image_data=None, json_data=None)
+            return types.SimpleNamespace(image_data=None, image_bytes=None, json_data=kwargs.get("initial_drawing"))
         width, height = kwargs["width"], kwargs["height"]
         rgba = np.zeros((height, width, 4), np.uint8)
         for x0, y0, x1, y1 in boxes:
             rgba[round(y0 * height) : round(y1 * height), round(x0 * width) : round(x1 * width)] = (255, 40, 80, 115)
-        return types.SimpleNamespace(image_data=rgba, json_data={"objects": [{}] * len(boxes)})
+        png = io.BytesIO()
+        Image.fromarray(rgba).save(png, "PNG")
+        json_data = {"objects": [{"box": box} for box in boxes]}
+        st.session_state[kwargs["key"]] = {"drawing": {"raw": json_data}}
+        return types.SimpleNamespace(image_data=rgba, image_bytes=png.getvalue(), json_data=json_data)

@@ -4,6 +4,7 @@ import tomllib
 from pathlib import Path
 
 from eraser.images import MAX_FILE_BYTES, MAX_PIXELS
+from tests.app.test_erase_page import button, erase_box, upload
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,3 +36,16 @@ def test_streamlit_settings_match_the_library():
     assert config["server"]["maxUploadSize"] * 2**20 == MAX_FILE_BYTES  # Streamlit's MB are MiB
     assert config["client"]["showErrorDetails"] == "none"
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_about_lists_who_erased_each_step_of_the_photo(app, canvas, photo_jpeg):
+    app.sidebar.selectbox[0].set_value("telea")
+    app.run()
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    erase_box(app, canvas, (0.1, 0.1, 0.2, 0.2))
+    button(app, "Undo erase").click()
+    app.run()
+    text = about_text(app)
+    assert "**street.jpg**, 240×160 px" in text
+    assert "- Erase 1: Local, telea" in text and "(shown now)\n- Erase 2: Local, telea" in text

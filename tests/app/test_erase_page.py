@@ -1,6 +1,7 @@
-"""The Erase page through AppTest: the whole flow, each error path, and what a stroke costs."""
+"""The Erase page through AppTest: the editor's flow, each error path, and what a stroke costs."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -9,9 +10,11 @@ from PIL import Image
 import eraser
 from eraser import Photo
 from eraser.errors import EngineError, EraserError
+from eraser.images import MIN_SIDE
 from tests.photos import encode
 
-DISPLAY_BOX = (704, 560)
+COLUMN = 704  # the page's column on a laptop, until the browser reports another width
+MAX_HEIGHT = 520
 
 
 def upload(app, data, name="street.jpg", mime="image/jpeg"):
@@ -24,8 +27,17 @@ def button(app, label):
     return found
 
 
+def download(app):
+    (found,) = app.get("download_button")
+    return found
+
+
 def pixels(data):
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+
+
+def edit(app):
+    return app.session_state["eraser_edit"]
 
 
 def erase_box(app, canvas, box=(0.4, 0.4, 0.6, 0.6)):
@@ -33,6 +45,14 @@ def erase_box(app, canvas, box=(0.4, 0.4, 0.6, 0.6)):
     app.run()
     button(app, "Erase").click()
     return app.run()
+
+
+def changed(before, after, box):
+    """Mean change inside a box given in fractions of the photo."""
+    height, width = before.shape[:2]
+    x0, y0, x1, y1 = box
+    rows, cols = slice(round(y0 * height), round(y1 * height)), slice(round(x0 * width), round(x1 * width))
+    return np.abs(after[rows, cols] - before[rows, cols]).mean()
 
 
 def library_message(data):
@@ -48,14 +68,37 @@ def test_the_page_starts_with_the_photo_uploader(app, canvas):
     assert not app.exception
 
 
-def test_an_upload_shows_the_photo_on_a_screen_sized_canvas(app, canvas, photo_jpeg):
+def test_an_upload_shows_the_photo_on_a_canvas_as_wide_as_the_column(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     call = canvas.calls[-1]
-    assert (call["width"], call["height"]) == (240, 160)  # small photos are not enlarged
-    assert Image.open(io.BytesIO(call["background_image"])).format == "JPEG"
+    assert (call["width"], call["height"]) == (COLUMN, round(160 * COLUMN / 240))  # small photos are enlarged
+    background = Image.open(io.BytesIO(call["background_image"]))
+    assert background.format == "JPEG" and background.size == (call["width"], call["height"])
     assert call["drawing_mode"] == "freedraw" and call["return_image_data"]
     assert button(app, "Erase").disabled
+    assert button(app, "Undo erase").disabled and button(app, "Redo erase").disabled
+    assert download(app).disabled  # nothing erased yet
     assert not app.error and not app.exception
+
+
+def test_on_a_phone_the_canvas_fits_the_reported_width_and_maps_to_the_photo(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    app.session_state["eraser_width"] = 358  # what the layout probe reports on a 390 px phone
+    app.run()
+    call = canvas.calls[-1]
+    assert (call["width"], call["height"]) == (358, round(160 * 358 / 240))
+    erase_box(app, canvas, (0.9, 0.4, 1.0, 0.6))  # at the photo's right edge
+    before, after = pixels(photo_jpeg), pixels(edit(app).current.data)
+    assert after.shape == before.shape
+    assert changed(before, after, (0.92, 0.42, 1.0, 0.58)) > 3
+    assert changed(before, after, (0.0, 0.0, 0.5, 0.3)) < 3
+
+
+def test_a_tall_photo_fits_the_height(app, canvas, photo_png):
+    portrait = np.ascontiguousarray(pixels(photo_png).astype(np.uint8).transpose(1, 0, 2))  # 150 x 200
+    upload(app, encode(np.tile(portrait, (4, 1, 1))), "tall.png", "image/png")  # 150 x 800
+    call = canvas.calls[-1]
+    assert call["height"] == MAX_HEIGHT and call["width"] == round(150 * MAX_HEIGHT / 800)
 
 
 def test_a_transparent_photo_is_shown_on_white(app, canvas):
@@ -63,100 +106,158 @@ def test_a_transparent_photo_is_shown_on_white(app, canvas):
     rgba[:, 100:] = (0, 0, 255, 255)  # left half fully transparent (and black underneath)
     upload(app, encode(rgba), "logo.png", "image/png")
     shown = pixels(canvas.calls[-1]["background_image"])
-    assert shown[:, :90].min() > 240 and shown[:, 110:, 2].min() > 240
+    half = shown.shape[1] // 2
+    assert shown[:, : half - 10].min() > 240 and shown[:, half + 10 :, 2].min() > 240
 
 
-def test_erase_shows_before_after_and_a_full_resolution_download(app, canvas, photo_jpeg):
+def test_erase_replaces_the_photo_on_a_clean_canvas_and_offers_the_download(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
+    old_key, old_background = canvas.key, canvas.calls[-1]["background_image"]
     erase_box(app, canvas)
 
     assert not app.error and not app.exception
-    assert [i.captions for i in app.image] == [["Before"], ["After"]]
-    assert [b.label for b in app.get("download_button")] == ["Download"]
-    result = app.session_state["eraser_result"]
-    assert (result["file_name"], result["mime"]) == ("street_erased.jpg", "image/jpeg")
-    before, after = pixels(photo_jpeg), pixels(result["data"])
+    assert canvas.key != old_key and button(app, "Erase").disabled  # the strokes are gone
+    shown = pixels(canvas.calls[-1]["background_image"])
+    assert changed(pixels(old_background), shown, (0.42, 0.42, 0.58, 0.58)) > 3  # the erased photo
+    result = download(app)
+    assert not result.disabled
+    before, after = pixels(photo_jpeg), pixels(edit(app).current.data)
     assert after.shape == before.shape
-    assert np.abs(after[70:90, 105:135] - before[70:90, 105:135]).mean() > 3  # under the mark
-    assert np.abs(after[:30, :60] - before[:30, :60]).mean() < 3  # far from it
+    assert changed(before, after, (0.44, 0.44, 0.56, 0.56)) > 3  # under the mark
+    assert changed(before, after, (0.0, 0.0, 0.25, 0.2)) < 3  # far from it
+    assert not button(app, "Undo erase").disabled and button(app, "Redo erase").disabled
+    assert "Erase 1 done" in app.caption[0].value and "Local, auto" in app.caption[0].value
 
 
-def test_a_png_comes_back_as_png(app, canvas, photo_png):
+def test_the_download_is_the_current_photo_at_full_size_and_in_its_format(app, canvas, photo_png):
     upload(app, photo_png, "plan.png", "image/png")
     erase_box(app, canvas)
-    result = app.session_state["eraser_result"]
-    assert (result["file_name"], result["mime"]) == ("plan_erased.png", "image/png")
-    assert Image.open(io.BytesIO(result["data"])).format == "PNG"
+    assert app.session_state["eraser_file"] == {"file_name": "plan_erased.png", "mime": "image/png"}
+    data = edit(app).current.data
+    assert Image.open(io.BytesIO(data)).format == "PNG" and Image.open(io.BytesIO(data)).size == (200, 150)
+    # What the button serves: Streamlit keeps the bytes in its media store under the button's URL.
+    assert download(app).proto.url
 
 
-def test_keep_erasing_makes_the_result_the_new_photo_on_a_clean_canvas(app, canvas, photo_jpeg):
+def test_undo_and_redo_walk_the_erases(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
-    result, old_key = app.session_state["eraser_result"], canvas.key
-    button(app, "Keep erasing").click()
-    app.run()
-
-    assert app.session_state["eraser_photo"]["data"] == result["data"]
-    assert app.session_state["eraser_photo"]["name"] == "street.jpg"  # so the next file is street_erased.jpg
-    assert app.session_state["eraser_result"] is None
-    assert canvas.key != old_key and button(app, "Erase").disabled
-    assert not button(app, "Undo").disabled
-
-
-def test_undo_goes_back_one_step(app, canvas, photo_jpeg):
-    upload(app, photo_jpeg)
-    assert button(app, "Undo").disabled
-    erase_box(app, canvas)
-    first = app.session_state["eraser_result"]["data"]
-    button(app, "Keep erasing").click()
-    app.run()
+    first = edit(app).current.data
     erase_box(app, canvas, (0.1, 0.1, 0.2, 0.2))
-    button(app, "Keep erasing").click()
-    app.run()
+    second = edit(app).current.data
+    assert first != second
 
-    button(app, "Undo").click()
+    button(app, "Undo erase").click()
     app.run()
-    assert app.session_state["eraser_photo"]["data"] == first
-    button(app, "Undo").click()
+    assert edit(app).current.data == first and not download(app).disabled
+    assert not button(app, "Redo erase").disabled
+    assert pixels(canvas.calls[-1]["background_image"]).shape[1] == COLUMN
+    button(app, "Undo erase").click()
     app.run()
-    assert app.session_state["eraser_photo"]["data"] == photo_jpeg
-    assert button(app, "Undo").disabled
+    assert edit(app).current.data == photo_jpeg
+    assert button(app, "Undo erase").disabled and download(app).disabled
+    button(app, "Redo erase").click()
+    app.run()
+    button(app, "Redo erase").click()
+    app.run()
+    assert edit(app).current.data == second and button(app, "Redo erase").disabled
+
+
+def test_a_new_erase_after_undo_clears_redo(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    erase_box(app, canvas, (0.1, 0.1, 0.2, 0.2))
+    button(app, "Undo erase").click()
+    app.run()
+    erase_box(app, canvas, (0.7, 0.7, 0.8, 0.8))
+    assert len(edit(app).steps) == 3 and button(app, "Redo erase").disabled
 
 
 def test_the_history_is_bounded(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     for _ in range(7):
         erase_box(app, canvas)
-        button(app, "Keep erasing").click()
+    undos = 0
+    while not button(app, "Undo erase").disabled:
+        button(app, "Undo erase").click()
         app.run()
-    assert len(app.session_state["eraser_history"]) == 5
+        undos += 1
+    assert undos == 5 == edit(app).max_steps
+    assert edit(app).original.data == photo_jpeg  # still there to compare with
 
 
-def test_the_history_is_bounded_in_bytes_too(app, canvas, photo_jpeg):
-    upload(app, photo_jpeg)
-    big = {"data": bytes(40 * 2**20), "name": "big.png", "size": (6000, 4000)}
-    app.session_state["eraser_history"] = [big, big, big]
-    erase_box(app, canvas)
-    button(app, "Keep erasing").click()
+def test_each_step_records_who_erased_it(app, canvas, photo_jpeg):
+    app.sidebar.selectbox[0].set_value("telea")
     app.run()
-    history = app.session_state["eraser_history"]
-    assert len(history) == 3 and sum(len(p["data"]) for p in history) <= 100 * 2**20
-    assert history[-1]["data"] == photo_jpeg  # the newest step is the one kept
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    step = edit(app).current
+    assert step.engine == "Local, telea" and step.seconds > 0
+
+
+def test_compare_shows_original_and_erased_photo_in_the_canvas_place(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    assert app.toggle(key="eraser_compare_input").disabled  # nothing to compare yet
+    erase_box(app, canvas)
+    size = (canvas.calls[-1]["width"], canvas.calls[-1]["height"])
+    calls = len(canvas.calls)
+    app.toggle(key="eraser_compare_input").set_value(True)
+    app.run()
+
+    assert len(canvas.calls) == calls  # the canvas gives its place to the comparison
+    (view,) = [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare_view")]
+    data = json.loads(view.proto.json)
+    assert (data["width"], data["height"]) == size
+    assert data["was"].startswith("data:image/jpeg;base64,") and data["was"] != data["now"]
+    assert button(app, "Erase").disabled
+
+    app.toggle(key="eraser_compare_input").set_value(False)
+    app.run()
+    assert len(canvas.calls) == calls + 1
+
+
+def test_the_drawing_survives_a_visit_to_about(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    canvas.paint((0.1, 0.1, 0.3, 0.3))
+    app.run()
+    painted_key = canvas.key
+    app.switch_page("pages/about.py").run()
+    del app.session_state[painted_key]  # what Streamlit does to a widget that was not drawn
+    app.switch_page("pages/erase.py").run()
+
+    call = canvas.calls[-1]
+    assert call["key"] != painted_key  # a new canvas, started from the saved drawing
+    assert call["initial_drawing"] == {"objects": [{"box": (0.1, 0.1, 0.3, 0.3)}]}
+    assert not button(app, "Erase").disabled  # the saved drawing is the mask until the browser sends one
+    button(app, "Erase").click()
+    app.run()
+    before, after = pixels(photo_jpeg), pixels(edit(app).current.data)
+    assert changed(before, after, (0.12, 0.12, 0.28, 0.28)) > 3
+    assert changed(before, after, (0.6, 0.6, 1.0, 1.0)) < 3
+
+
+def test_the_steps_and_settings_survive_a_visit_to_about(app, canvas, photo_jpeg):
+    app.sidebar.selectbox[0].set_value("telea")
+    app.run()
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    app.switch_page("pages/about.py").run()
+    app.switch_page("pages/erase.py").run()
+    assert not button(app, "Undo erase").disabled and not download(app).disabled
+    assert app.sidebar.selectbox[0].value == "telea"
 
 
 def test_a_new_upload_resets_the_drawing_and_the_history(app, canvas, photo_jpeg, photo_png):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
-    button(app, "Keep erasing").click()
-    app.run()
     canvas.paint()
     app.run()
     old_key = canvas.key
 
     upload(app, photo_png, "plan.png", "image/png")
     assert canvas.key != old_key and button(app, "Erase").disabled
-    assert button(app, "Undo").disabled
-    assert app.session_state["eraser_photo"]["data"] == photo_png
+    assert button(app, "Undo erase").disabled and download(app).disabled
+    assert edit(app).current.data == photo_png
 
 
 def test_clear_mask_empties_the_canvas(app, canvas, photo_jpeg):
@@ -174,7 +275,7 @@ def test_the_rectangle_tool_draws_rectangles(app, canvas, photo_jpeg):
     app.slider(key="eraser_brush").set_value(80)
     app.run()
     assert (canvas.calls[-1]["drawing_mode"], canvas.calls[-1]["stroke_width"]) == ("freedraw", 80)
-    app.radio(key="eraser_tool").set_value("Rectangle")
+    app.button_group(key="eraser_tool").set_value("Rectangle")
     app.run()
     assert (canvas.calls[-1]["drawing_mode"], canvas.calls[-1]["stroke_width"]) == ("rect", 1)
     assert app.slider(key="eraser_brush").disabled
@@ -189,7 +290,7 @@ def test_a_mask_file_can_replace_the_drawing(app, canvas, photo_jpeg):
     assert not button(app, "Erase").disabled
     button(app, "Erase").click()
     app.run()
-    assert app.session_state["eraser_result"] is not None and not app.error
+    assert edit(app).erased and not app.error
 
 
 def test_a_mask_file_of_the_wrong_shape_shows_the_library_message(app, canvas, photo_jpeg):
@@ -202,8 +303,8 @@ def test_a_mask_file_of_the_wrong_shape_shows_the_library_message(app, canvas, p
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"this is not a photo", b"GIF89a" + bytes(100)],
-    ids=["empty", "text", "gif-named-jpg"],
+    [b"", b"this is not a photo", b"GIF89a" + bytes(100), encode(np.zeros((1, 1, 3), np.uint8))],
+    ids=["empty", "text", "gif-named-jpg", "one-pixel"],
 )
 def test_a_refused_upload_shows_the_library_message_only(app, canvas, data):
     upload(app, data, "broken.jpg")
@@ -211,15 +312,24 @@ def test_a_refused_upload_shows_the_library_message_only(app, canvas, data):
     assert not app.exception and not canvas.calls
 
 
-def test_a_damaged_upload_keeps_the_photo_already_there(app, canvas, photo_jpeg):
+def test_a_photo_too_small_to_edit_is_refused_in_words(app, canvas):
+    upload(app, encode(np.zeros((1, 1, 3), np.uint8)), "dot.png", "image/png")
+    assert app.error[0].value == (
+        f"The photo is 1x1 pixels, too small to edit: choose one at least {MIN_SIDE} pixels on each side."
+    )
+
+
+def test_a_damaged_upload_keeps_the_photo_its_steps_and_the_drawing(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    erased = edit(app).current.data
     canvas.paint()
     app.run()
     truncated = photo_jpeg[: len(photo_jpeg) // 2]
     upload(app, truncated, "broken.jpg")
 
     assert [e.value for e in app.error] == [library_message(truncated)]
-    assert app.session_state["eraser_photo"]["data"] == photo_jpeg
+    assert edit(app).current.data == erased and not button(app, "Undo erase").disabled
     assert not button(app, "Erase").disabled  # the drawing survived too
     upload(app, photo_jpeg, "again.jpg")
     assert not app.error
@@ -228,7 +338,7 @@ def test_a_damaged_upload_keeps_the_photo_already_there(app, canvas, photo_jpeg)
 def test_an_empty_mask_keeps_erase_disabled(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     assert button(app, "Erase").disabled  # nothing drawn yet
-    canvas.wipe()  # the toolbar's reset sends an empty drawing
+    canvas.wipe()  # an empty drawing
     app.run()
     assert button(app, "Erase").disabled
 
@@ -244,9 +354,9 @@ def test_a_failed_erase_keeps_photo_and_mask(app, canvas, photo_jpeg, monkeypatc
 
     assert [e.value for e in app.error] == ["The telea engine failed on this photo (ValueError). Try another engine."]
     assert not app.exception
-    assert app.session_state["eraser_photo"]["data"] == photo_jpeg
-    assert app.session_state["eraser_result"] is None
+    assert edit(app).current.data == photo_jpeg and not edit(app).erased
     assert canvas.key == key and not button(app, "Erase").disabled
+    assert not [b for b in app.button if b.label == "Switch to Local"]  # Local already
 
 
 def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypatch):
@@ -286,10 +396,13 @@ def test_a_stroke_neither_decodes_the_photo_again_nor_erases(app, canvas, photo_
 
     button(app, "Erase").click()
     app.run()
-    assert calls == {"open": 2, "erase": 1}  # the result is decoded once, for its preview
+    assert calls == {"open": 1, "erase": 1}  # the erased photo is shown from its pixels, not its file
     canvas.paint((0.3, 0.6, 0.4, 0.7))
     app.run()
-    assert calls == {"open": 2, "erase": 1}
+    assert calls == {"open": 1, "erase": 1}
+    button(app, "Erase").click()
+    app.run()
+    assert calls == {"open": 1, "erase": 2}  # the next erase starts from the pixels at hand too
 
 
 def sent_bytes(jpeg):
@@ -300,11 +413,11 @@ def sent_bytes(jpeg):
 def test_a_12_megapixel_photo_gets_a_small_canvas_background(app, canvas, big_jpeg):
     upload(app, big_jpeg, "big.jpg")
     call = canvas.calls[-1]
-    assert call["width"] <= DISPLAY_BOX[0] and call["height"] <= DISPLAY_BOX[1]
+    assert call["width"] <= COLUMN and call["height"] <= MAX_HEIGHT
     assert sent_bytes(call["background_image"]) <= 400_000
 
 
 def test_even_pure_noise_stays_under_the_payload_budget(app, canvas):
-    noise = np.random.default_rng(0).random((DISPLAY_BOX[1], DISPLAY_BOX[0], 3)) * 255
+    noise = np.random.default_rng(0).random((MAX_HEIGHT, COLUMN, 3)) * 255
     upload(app, encode(noise.astype(np.uint8), "PNG"), "noise.png", "image/png")
     assert sent_bytes(canvas.calls[-1]["background_image"]) <= 400_000

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 
-from tests.app.test_erase_page import button, erase_box, pixels, upload
+from tests.app.test_erase_page import button, edit, erase_box, pixels, upload
 from tests.remote.support import KEY, make_app, serving
 
 
@@ -45,16 +45,16 @@ def test_remote_erases_through_the_server_and_never_shows_the_key(app, canvas, p
     erase_box(app, canvas)
 
     assert not app.error and not app.exception
-    result = app.session_state["eraser_result"]
-    before, after = pixels(photo_jpeg), pixels(result["data"])
+    before, after = pixels(photo_jpeg), pixels(edit(app).current.data)
     assert after.shape == before.shape
     assert np.abs(after[70:90, 105:135] - before[70:90, 105:135]).mean() > 3  # under the mark
     assert np.abs(after[:20, :40] - before[:20, :40]).mean() < 3  # far from it (JPEG re-encode)
+    assert edit(app).current.engine == "Remote service"
     assert KEY not in shown_text(app)
     assert app.text_input(key="eraser_remote_key_input").proto.type == TextInputProto.PASSWORD
 
 
-def test_a_wrong_key_shows_what_to_do_and_keeps_the_photo(app, canvas, photo_jpeg, origin, monkeypatch):
+def test_a_wrong_key_shows_what_to_do_keeps_the_photo_and_suggests_local(app, canvas, photo_jpeg, origin, monkeypatch):
     monkeypatch.setenv("AILAB_API_URL", origin)  # a typed URL reaches this machine only when it is the deployment's
     choose_remote(app, origin, "not-the-key")
     upload(app, photo_jpeg)
@@ -62,16 +62,34 @@ def test_a_wrong_key_shows_what_to_do_and_keeps_the_photo(app, canvas, photo_jpe
     assert [e.value for e in app.error] == [
         "The API key was not accepted: check the key (AILAB_API_KEY) and enter it again."
     ]
-    assert app.session_state["eraser_photo"]["data"] == photo_jpeg
-    assert app.session_state["eraser_result"] is None and not button(app, "Erase").disabled
+    assert "Local erases it on this server instead" in " ".join(c.value for c in app.caption)
+    assert not edit(app).erased and not button(app, "Erase").disabled
+
+    button(app, "Switch to Local").click()
+    app.run()
+    assert app.sidebar.radio[0].value == "Local" and not app.error
+    button(app, "Erase").click()  # the same drawing, now erased here
+    app.run()
+    assert edit(app).erased and edit(app).current.engine == "Local, auto"
 
 
-def test_without_a_key_the_sidebar_says_so_and_erase_explains(app, canvas, photo_jpeg, origin):
+def test_without_a_key_erase_is_off_and_the_page_says_why_in_words(app, canvas, photo_jpeg, origin):
     choose_remote(app, origin)
-    assert "needs an API key for this service" in app.sidebar.warning[0].value
+    assert app.sidebar.warning[0].value == "An API key is needed for this service: enter one above."
     upload(app, photo_jpeg)
-    erase_box(app, canvas)
-    assert app.error[0].value == "No API key is set: set AILAB_API_KEY or enter a key."
+    canvas.paint()
+    app.run()
+    assert button(app, "Erase").disabled
+    assert app.info[0].value == "This service needs an API key: enter yours under Service in the sidebar."
+    assert "AILAB" not in shown_text(app)
+
+
+def test_without_any_key_the_deployment_is_mentioned_not_its_variables(app, canvas, photo_jpeg):
+    choose_remote(app)
+    assert "ask whoever runs this app to set one up" in app.sidebar.warning[0].value
+    upload(app, photo_jpeg)
+    assert "or choose Local" in app.info[0].value
+    assert "AILAB" not in shown_text(app)
 
 
 def test_key_and_url_come_from_the_deployment_settings(app, canvas, photo_jpeg, origin, monkeypatch):
@@ -81,18 +99,18 @@ def test_key_and_url_come_from_the_deployment_settings(app, canvas, photo_jpeg, 
     assert not app.sidebar.warning
     upload(app, photo_jpeg)
     erase_box(app, canvas)
-    assert not app.error and app.session_state["eraser_result"] is not None
+    assert not app.error and edit(app).erased
 
 
 def test_the_deployment_key_never_goes_to_a_url_typed_in_the_page(app, canvas, photo_jpeg, origin, monkeypatch):
     # The server would accept this key: an erase that works would mean the key was sent there.
     monkeypatch.setenv("AILAB_API_KEY", KEY)
     choose_remote(app, origin)
-    assert "needs an API key for this service: enter one above." in app.sidebar.warning[0].value
+    assert app.sidebar.warning[0].value == "An API key is needed for this service: enter one above."
     upload(app, photo_jpeg)
-    erase_box(app, canvas)
-    assert app.error[0].value == "No API key is set: set AILAB_API_KEY or enter a key."
-    assert app.session_state["eraser_result"] is None
+    canvas.paint()
+    app.run()
+    assert button(app, "Erase").disabled and not edit(app).erased
 
 
 def test_a_typed_url_into_this_machine_is_refused(app, canvas, photo_jpeg, origin):
@@ -100,7 +118,7 @@ def test_a_typed_url_into_this_machine_is_refused(app, canvas, photo_jpeg, origi
     upload(app, photo_jpeg)
     erase_box(app, canvas)
     assert app.error[0].value.startswith("This service address is on this machine or in a private network")
-    assert app.session_state["eraser_result"] is None
+    assert not edit(app).erased
 
 
 def test_the_session_key_survives_switching_backends(app, origin):

@@ -1,7 +1,6 @@
 """One real Streamlit server and one Debian Chromium for the whole browser suite (CI has 2 cores)."""
 
 import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -34,19 +33,37 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh session of the app, tall enough to show canvas and result together."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1560}, accept_downloads=True)
+LAPTOP = {"viewport": {"width": 1366, "height": 768}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+
+
+def open_app(browser, app_url, **options):
+    context = browser.new_context(accept_downloads=True, **options)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(app_url)
     page.get_by_test_id("stFileUploader").first.wait_for()
+    return context, page
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh session of the app in a 1366 x 768 laptop window."""
+    context, page = open_app(browser, app_url, **LAPTOP)
     yield page
     context.close()
 
 
 @pytest.fixture
-def screenshot_path(tmp_path) -> Path:
-    """docs/screenshot.png when ERASER_SCREENSHOT=1 (to refresh the README), else a temp file."""
-    return ROOT / "docs" / "screenshot.png" if os.environ.get("ERASER_SCREENSHOT") == "1" else tmp_path / "shot.png"
+def phone(browser, app_url):
+    """A fresh session of the app on a 390 x 844 phone screen, with touch."""
+    context, page = open_app(browser, app_url, **PHONE)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot_path(tmp_path):
+    """docs/<name> when ERASER_SCREENSHOT=1 (to refresh the README), else a temp file."""
+    refresh = os.environ.get("ERASER_SCREENSHOT") == "1"
+    return lambda name: ROOT / "docs" / name if refresh else tmp_path / name
