@@ -31,7 +31,7 @@ def download(url: str, dest: Path, *, size: int, sha256: str, deadline: float = 
     fd, partial = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _stream(url, out, size, deadline, (connect_timeout, read_timeout), progress)
+            digest = _stream(url, dest.name, out, size, deadline, (connect_timeout, read_timeout), progress)
         if digest != sha256:
             raise ModelError(
                 f"The download of {dest.name} is corrupt (its checksum does not match). "
@@ -43,8 +43,7 @@ def download(url: str, dest: Path, *, size: int, sha256: str, deadline: float = 
     return dest
 
 
-def _stream(url, out, size, deadline, timeouts, progress) -> str:
-    name = url.rsplit("/", 1)[-1]
+def _stream(url, name, out, size, deadline, timeouts, progress) -> str:
     stop = time.monotonic() + deadline
     digest, done = hashlib.sha256(), 0
     try:

@@ -20,7 +20,7 @@ import eraser
 from eraser import Photo, engines, load_mask, mask_from_drawing
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
-from eraser.errors import EraserError, RemoteError
+from eraser.errors import EraserError, ModelError, RemoteError
 from eraser.images import EXTENSIONS
 from eraser.remote import RemoteEraser
 from eraser.remote.client import KEY_ENV, URL_ENV
@@ -33,6 +33,7 @@ PREVIEW_BUDGET = 290_000  # JPEG bytes: under 400 KB once the canvas sends it as
 MARK_COLOR = "rgba(255, 40, 80, 0.45)"  # see-through, so the person sees what they cover
 TOOLS = {"Brush": "freedraw", "Rectangle": "rect"}
 BACKENDS = ("Local", "Remote")
+ENGINE_CHOICES = engines.labels()
 PHOTO_TYPES = list(EXTENSIONS)
 
 # Reports the column's width (the canvas is sized to it, so a phone shows the whole photo), and
@@ -148,20 +149,48 @@ def remote_access() -> tuple[str, str | None]:
     return st.session_state.eraser_remote_key or setting(KEY_ENV), setting(URL_ENV) or None
 
 
-def engine_label() -> str:
-    """Who fills the photo, in the words of the sidebar: recorded with each step."""
+def engine_label(result: Photo) -> str:
+    """Who filled the photo, recorded with each step (About lists them)."""
     if st.session_state.eraser_backend == "Remote":
         return "Remote service"
-    return f"Local, {st.session_state.eraser_engine}"
+    return f"Local, {result.filled_by}"
 
 
-def run_erase(photo: Photo, mask) -> tuple[Photo, str]:
+def local_engine(status) -> tuple[engines.Engine, str]:
+    """The chosen engine, its model fetched the first time with a progress bar; PatchMatch,
+    and a note saying why, when the model cannot be had."""
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            status.update(label="Downloading the model (once)…", expanded=True)
+            bar = st.progress(0.0)
+        bar.progress(done / total, text=f"Downloading the model: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+
+    try:
+        engine = engines.get(st.session_state.eraser_engine).load(progress)
+    except ModelError as error:
+        return engines.get("patchmatch"), f"{error} Erased with PatchMatch instead."
+    finally:
+        if bar is not None:
+            bar.empty()
+            status.update(label="Erasing…", expanded=False)
+    if getattr(engine, "note", ""):  # auto without MI-GAN: the reason is for whoever runs the app
+        return engine, "The learned model is not available on this server, so PatchMatch filled the object."
+    return engine, ""
+
+
+def run_erase(photo: Photo, mask, status) -> tuple[Photo, str]:
     """The one place that calls a backend: the erased photo, and a note for the person or ''."""
     if st.session_state.eraser_backend == "Remote":
         key, url = remote_access()
         result = RemoteEraser(key, url).erase(photo, mask)  # an empty key is refused, never replaced
         return result.photo, result.note
-    return eraser.erase(photo, mask, engine=st.session_state.eraser_engine), ""
+    engine, note = local_engine(status)
+    result = eraser.erase(photo, mask, engine=engine)
+    # auto's note (no MI-GAN) matters only when PatchMatch really filled an object
+    return result, note if "PatchMatch" in result.filled_by else ""
 
 
 def init_state() -> None:
@@ -240,9 +269,10 @@ def backend_sidebar() -> None:
 
 
 def engine_choice() -> None:
-    """The one place that offers the Local engines."""
-    kept_widget(st.selectbox, "Engine", "eraser_engine", engines.names(),
-                help="auto: telea for thin strokes, patchmatch for objects.")
+    """The one place that offers the Local engines, in a person's words."""
+    kept_widget(st.selectbox, "Engine", "eraser_engine", list(ENGINE_CHOICES), format_func=ENGINE_CHOICES.get,
+                help="Automatic fills objects with the fast learned model (downloaded once, 28 MB) and "
+                     "thin lines instantly. Best quality is slower. Classic needs no download.")
 
 
 def remote_missing() -> str:
@@ -280,7 +310,7 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
             photo = open_photo(edit.current.data, edit.name)
             if mask is None:
                 mask = mask_from_drawing(drawing, photo.size)
-            result, note = run_erase(photo, mask)
+            result, note = run_erase(photo, mask, status)
             data = result.encode()
         except EraserError as error:
             status.update(label="Erase failed", state="error")
@@ -288,7 +318,7 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
     if failure:
         st.session_state.eraser_failure = failure
         return False
-    step = edit.push(data, engine=engine_label(), note=note, seconds=time.perf_counter() - start)
+    step = edit.push(data, engine=engine_label(result), note=note, seconds=time.perf_counter() - start)
     open_photo(step.data, edit.name, result)  # the next erase starts from these pixels
     shown(step, result)  # the canvas's picture, from the pixels at hand rather than the file
     new_canvas()

@@ -25,6 +25,11 @@ def names() -> list[str]:
     return list(_ENGINES)
 
 
+def labels() -> dict[str, str]:
+    """Engine names and the words a person is offered for each, the default first."""
+    return {name: kind.label for name, kind in _ENGINES.items()}
+
+
 def get(name: str, model_file: str | Path | None = None) -> Engine:
     """A fresh engine by name; EngineError names the choices for an unknown one.
 
@@ -41,4 +46,4 @@ def get(name: str, model_file: str | Path | None = None) -> Engine:
     return kind(model_file)
 
 
-__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "names"]
+__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "labels", "names"]

@@ -18,7 +18,7 @@ def about_text(app):
 def test_about_tells_limits_backend_and_privacy(app):
     text = about_text(app)
     assert f"{MAX_FILE_BYTES // 2**20} MB" in text and f"{MAX_PIXELS / 1e6:.0f} megapixels" in text
-    assert "Active: **Local**, engine **auto**" in text
+    assert "Active: **Local**, engine **Automatic (recommended)**" in text
     assert "keeps your photos on the server running this app" in text
     assert "sends the photo and the mask to the provider" in text
 
@@ -48,4 +48,4 @@ def test_about_lists_who_erased_each_step_of_the_photo(app, canvas, photo_jpeg):
     app.run()
     text = about_text(app)
     assert "**street.jpg**, 240×160 px" in text
-    assert "- Erase 1: Local, telea" in text and "(shown now)\n- Erase 2: Local, telea" in text
+    assert "- Erase 1: Local, Telea" in text and "(shown now)\n- Erase 2: Local, Telea" in text

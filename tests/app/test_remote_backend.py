@@ -70,7 +70,7 @@ def test_a_wrong_key_shows_what_to_do_keeps_the_photo_and_suggests_local(app, ca
     assert app.sidebar.radio[0].value == "Local" and not app.error
     button(app, "Erase").click()  # the same drawing, now erased here
     app.run()
-    assert edit(app).erased and edit(app).current.engine == "Local, auto"
+    assert edit(app).erased and edit(app).current.engine == "Local, PatchMatch"
 
 
 def test_without_a_key_erase_is_off_and_the_page_says_why_in_words(app, canvas, photo_jpeg, origin):

@@ -1,0 +1,74 @@
+"""The engine choice in a person's words, and the learned engines on the page: fetched once from
+a model host (a local HTTP server here), used, and replaced by PatchMatch when they cannot be."""
+
+import dataclasses
+import hashlib
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from eraser import models
+from eraser.engines import learned
+from tests.app.test_erase_page import edit, erase_box, upload
+from tests.onnx_models import migan_like
+
+
+@pytest.fixture
+def model_host(tmp_path, monkeypatch):
+    """MI-GAN's entry pointed at a local host serving the stand-in model, and an empty cache."""
+    served = tmp_path / "host"
+    served.mkdir()
+    data = migan_like(served / "migan.onnx").read_bytes()
+    host = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(served)))
+    host.RequestHandlerClass.log_message = lambda *a: None
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ERASER_OFFLINE")
+    monkeypatch.setitem(models.MODELS, "migan", dataclasses.replace(
+        models.MODELS["migan"], url=f"http://127.0.0.1:{host.server_address[1]}/migan.onnx",
+        size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+    learned.forget()
+    yield tmp_path / "cache" / "migan_pipeline_v2.onnx"
+    learned.forget()
+    host.shutdown()
+
+
+def test_the_engines_are_offered_in_words(app):
+    box = app.sidebar.selectbox[0]
+    assert box.options == ["Automatic (recommended)", "Fast (downloads 28 MB once)",
+                           "Best quality (downloads 208 MB once, slower)", "Classic (no download)",
+                           "Thin lines only (instant)"]
+    assert box.value == "auto"
+
+
+def test_the_first_erase_fetches_the_model_and_about_says_it_filled_the_photo(app, canvas, photo_jpeg, model_host):
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    assert not app.error
+    assert model_host.is_file()  # fetched into the cache, once
+    assert edit(app).current.engine == "Local, MI-GAN" and edit(app).current.note == ""
+    app.switch_page("pages/about.py").run()
+    assert "- Erase 1: Local, MI-GAN" in "\n".join(m.value for m in app.markdown)
+
+
+def test_a_model_that_cannot_be_fetched_is_replaced_by_patchmatch_with_a_message(app, canvas, photo_jpeg, monkeypatch):
+    monkeypatch.delenv("ERASER_OFFLINE")
+    monkeypatch.setitem(models.MODELS, "migan", dataclasses.replace(models.MODELS["migan"], url="http://127.0.0.1:9/m.onnx"))
+    learned.forget()
+    app.sidebar.selectbox[0].set_value("migan")
+    app.run()
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    step = edit(app).current
+    assert edit(app).erased and step.engine == "Local, PatchMatch"
+    assert step.note.startswith("Could not download migan_pipeline_v2.onnx") and step.note.endswith("Erased with PatchMatch instead.")
+    assert "Erased with PatchMatch instead." in app.caption[0].value
+    learned.forget()
+
+
+def test_automatic_without_its_model_says_so_in_plain_words(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    assert edit(app).current.note == "The learned model is not available on this server, so PatchMatch filled the object."
