@@ -2,37 +2,19 @@
 a model host (a local HTTP server here), used, and replaced by PatchMatch when they cannot be."""
 
 import dataclasses
-import hashlib
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from eraser import models
 from eraser.engines import learned
 from tests.app.test_erase_page import edit, erase_box, upload
-from tests.onnx_models import migan_like
+from tests.model_host import hosted_migan
 
 
 @pytest.fixture
 def model_host(tmp_path, monkeypatch):
-    """MI-GAN's entry pointed at a local host serving the stand-in model, and an empty cache."""
-    served = tmp_path / "host"
-    served.mkdir()
-    data = migan_like(served / "migan.onnx").read_bytes()
-    host = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(served)))
-    host.RequestHandlerClass.log_message = lambda *a: None
-    threading.Thread(target=host.serve_forever, daemon=True).start()
-    monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path / "cache"))
-    monkeypatch.delenv("ERASER_OFFLINE")
-    monkeypatch.setitem(models.MODELS, "migan", dataclasses.replace(
-        models.MODELS["migan"], url=f"http://127.0.0.1:{host.server_address[1]}/migan.onnx",
-        size=len(data), sha256=hashlib.sha256(data).hexdigest()))
-    learned.forget()
-    yield tmp_path / "cache" / "migan_pipeline_v2.onnx"
-    learned.forget()
-    host.shutdown()
+    with hosted_migan(monkeypatch, tmp_path / "host", tmp_path / "cache"):
+        yield tmp_path / "cache" / "migan_pipeline_v2.onnx"
 
 
 def test_the_engines_are_offered_in_words(app):

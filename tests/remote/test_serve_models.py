@@ -3,24 +3,17 @@ workers open the model before their first job."""
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import os
 import subprocess
 import sys
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 
-from eraser import models
 from eraser.engines import learned
 from eraser.server.run import prepare_engine
 from eraser.server.workers import Workers
 from tests.conftest import ROOT
-from tests.onnx_models import migan_like
+from tests.model_host import hosted_migan
 
 from .support import free_port
 
@@ -41,25 +34,12 @@ def test_a_server_whose_model_cannot_be_had_does_not_start(tmp_path):
 
 
 def test_fetching_at_start_up_downloads_checks_and_leaves_no_session_behind(tmp_path, monkeypatch):
-    served = tmp_path / "host"
-    served.mkdir()
-    data = migan_like(served / "migan.onnx").read_bytes()
-    host = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(served)))
-    threading.Thread(target=host.serve_forever, daemon=True).start()
-    try:
-        monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path / "models"))
-        monkeypatch.delenv("ERASER_OFFLINE")
-        monkeypatch.setitem(models.MODELS, "migan", dataclasses.replace(
-            models.MODELS["migan"], url=f"http://127.0.0.1:{host.server_address[1]}/migan.onnx",
-            size=len(data), sha256=hashlib.sha256(data).hexdigest()))
-        learned.forget()
+    with hosted_migan(monkeypatch, tmp_path / "host", tmp_path / "models") as data:
         seen = []
         assert prepare_engine("migan", lambda done, total: seen.append(done)) == ""
         assert (tmp_path / "models" / "migan_pipeline_v2.onnx").read_bytes() == data
         assert seen[-1] == len(data)
         assert learned._sessions == {}  # the serving process itself never erases
-    finally:
-        host.shutdown()
 
 
 def test_auto_without_its_model_starts_with_a_note(monkeypatch):

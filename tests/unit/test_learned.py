@@ -3,7 +3,6 @@ wiring (layout, scale, mask polarity, padding and resizing to 512), the paste un
 only, several windows, one session per file, and the self-check accepting and refusing."""
 
 import dataclasses
-import hashlib
 import time
 
 import numpy as np
@@ -13,6 +12,7 @@ from eraser import Photo, engines, erase, models
 from eraser.engines import learned, selfcheck
 from eraser.errors import ModelError
 from eraser.masks import grow
+from tests.model_host import pin
 from tests.onnx_models import lama_like, migan_like
 from tests.photos import blob, encode
 
@@ -143,17 +143,9 @@ def test_a_model_file_only_goes_with_a_learned_engine(model_files):
         engines.get("patchmatch", model_files["migan"])
 
 
-def pin(monkeypatch, name, file, url="http://127.0.0.1:9/none"):
-    """Pretend `file` is the published model, so the pinned path can be exercised here."""
-    data = file.read_bytes()
-    pinned = dataclasses.replace(models.MODELS[name], url=url, size=len(data), sha256=hashlib.sha256(data).hexdigest())
-    monkeypatch.setitem(models.MODELS, name, pinned)
-    return pinned
-
-
 def test_auto_fills_objects_with_migan_when_its_file_is_in_place(monkeypatch, tmp_path, model_files):
     monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path))
-    pinned = pin(monkeypatch, "migan", model_files["migan"])
+    pinned = pin(monkeypatch, "migan", model_files["migan"].read_bytes())
     (tmp_path / pinned.file).write_bytes(model_files["migan"].read_bytes())
     pixels = two_colour_photo()
     photo, mask = with_objects(pixels, ((200, 210), 120))

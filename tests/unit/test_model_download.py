@@ -1,7 +1,6 @@
 """Fetching model files from a local HTTP server standing in for the model host: success, and
 every way a download goes wrong, after which nothing that looks complete is left behind."""
 
-import dataclasses
 import hashlib
 import socket
 import threading
@@ -14,6 +13,7 @@ from eraser import engines, models
 from eraser.engines import learned
 from eraser.errors import ModelError
 from eraser.fetch import download
+from tests.model_host import pin
 from tests.onnx_models import migan_like
 
 
@@ -98,9 +98,7 @@ def pinned(monkeypatch, tmp_path, host, payload):
     """The MI-GAN entry pointed at the local host with the stand-in's size and checksum."""
     monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path))
     monkeypatch.delenv("ERASER_OFFLINE")
-    model = dataclasses.replace(models.MODELS["migan"], url=f"{host}/good", size=len(payload),
-                                sha256=hashlib.sha256(payload).hexdigest())
-    monkeypatch.setitem(models.MODELS, "migan", model)
+    model = pin(monkeypatch, "migan", payload, f"{host}/good")
     learned.forget()
     yield model
     learned.forget()
