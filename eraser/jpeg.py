@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import struct
 import tempfile
 import threading
 import warnings
@@ -82,11 +83,37 @@ def _header(data: bytes) -> bytes:
     kept = []
     for marker, start, end in _segments(data):
         if 0xE0 <= marker <= 0xEF or marker == 0xFE:
-            if not (marker == 0xE2 and data[start + 4 : start + 8] == b"MPF\x00"):
+            if marker == 0xE1 and data[start + 4 : start + 10] == b"Exif\x00\x00":
+                kept.append(_without_thumbnail(data[start:end]))
+            elif not (marker == 0xE2 and data[start + 4 : start + 8] == b"MPF\x00"):
                 kept.append(data[start:end])
         elif marker not in (0xD8,):
             break
     return b"".join(kept)
+
+
+def _without_thumbnail(segment: bytes) -> bytes:
+    """An EXIF segment without its thumbnail (IFD1), which still shows what was erased: the
+    thumbnail's bytes are blanked and IFD0's link to it cut, so every offset stays valid."""
+    tiff = bytearray(segment[10:])
+    try:
+        order = {b"II": "<", b"MM": ">"}[bytes(tiff[:2])]
+        ifd0 = struct.unpack_from(order + "I", tiff, 4)[0]
+        link = ifd0 + 2 + 12 * struct.unpack_from(order + "H", tiff, ifd0)[0]
+        ifd1 = struct.unpack_from(order + "I", tiff, link)[0]
+        if not ifd1:
+            return segment
+        fields = {}
+        for i in range(struct.unpack_from(order + "H", tiff, ifd1)[0]):
+            tag, kind, _, value = struct.unpack_from(order + "HHII", tiff, ifd1 + 2 + 12 * i)
+            fields[tag] = value if kind != 3 else (value & 0xFFFF if order == "<" else value >> 16)
+        start, length = fields.get(0x0201, 0), fields.get(0x0202, 0)
+        if start and 0 < length <= len(tiff) - start:
+            tiff[start : start + length] = bytes(length)
+        struct.pack_into(order + "I", tiff, link, 0)
+    except (KeyError, struct.error):
+        return segment
+    return segment[:10] + bytes(tiff)
 
 
 def _without_header(data: bytes) -> bytes:

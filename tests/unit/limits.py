@@ -1,5 +1,5 @@
-"""Run `python -m eraser` under a time limit and measure its peak memory (max RSS), for the
-tests that feed it hostile input."""
+"""Run `python -m eraser` under a time limit and measure its peak memory (VmHWM, through
+tests/unit/peak.py), for the tests that feed it hostile input."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -19,30 +20,25 @@ class Run:
     stdout: str
     stderr: str
     seconds: float
-    peak_mb: float
+    peak_mb: float  # 0 when killed
 
 
 def run_limited(*args, cwd, timeout: float = 30.0) -> Run:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryDirectory() as tmp:
+        peak_file = os.path.join(tmp, "peak")
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "ERASER_PEAK_FILE": peak_file}
         start = time.monotonic()
-        child = subprocess.Popen([sys.executable, "-m", "eraser", *map(str, args)], stdout=out, stderr=err,
+        child = subprocess.Popen([sys.executable, "-m", "tests.unit.peak", *map(str, args)], stdout=out, stderr=err,
                                  stdin=subprocess.DEVNULL, cwd=cwd, env=env)
-        while True:
-            # wait4 gives this child's own peak memory, which Popen.wait would throw away.
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                child.kill()
-                pid, status, usage = os.wait4(child.pid, 0)
-                status = None
-                break
-            time.sleep(0.02)
-        child.returncode = 0  # reaped above: keep Popen from waiting on it again
+        try:
+            code = child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            code = None
         seconds = time.monotonic() - start
         out.seek(0)
         err.seek(0)
-        code = None if status is None else os.waitstatus_to_exitcode(status)
+        peak_kb = int(Path(peak_file).read_text()) if code is not None and os.path.exists(peak_file) else 0
         return Run(code, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                   seconds, usage.ru_maxrss / 1024)
+                   seconds, peak_kb / 1024)

@@ -3,6 +3,7 @@ through Photo.open(bytes) -> erase -> encode() as the page does, every MCU the f
 touch keeps its DCT coefficients, its decoded pixels, tables, sampling, EXIF and ICC."""
 
 import io
+import struct
 
 import cv2
 import jpeglib
@@ -12,6 +13,7 @@ from PIL import Image, ImageCms
 
 from eraser import Photo, erase
 from eraser.jpeg import _standard_tables, count_scans
+from tests.hostile import saved
 from tests.photos import blob, scene
 
 WIDTH, HEIGHT = 501, 371  # not whole MCUs, so the right and bottom edges are partial
@@ -178,3 +180,31 @@ def test_each_save_stands_alone():
     assert result.encode() == first
     assert np.array_equal(Photo.open(first).pixels[250:350, 350:450], photo.pixels[250:350, 350:450])
     assert not np.array_equal(Photo.open(other_bytes).pixels[290:310, 390:410], photo.pixels[290:310, 390:410])
+
+
+def _exif_with_thumbnail(thumbnail: bytes) -> bytes:
+    """EXIF (little-endian TIFF) with a Make in IFD0 and a JPEG thumbnail in IFD1, by hand:
+    Pillow does not write thumbnails."""
+    make = b"Camera Maker\x00"
+    ifd0 = 8
+    make_at = ifd0 + 2 + 12 + 4
+    ifd1 = make_at + len(make)
+    thumb_at = ifd1 + 2 + 2 * 12 + 4
+    tiff = (b"II*\x00" + struct.pack("<I", ifd0)
+            + struct.pack("<H", 1) + struct.pack("<HHII", 0x010F, 2, len(make), make_at) + struct.pack("<I", ifd1)
+            + make
+            + struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, thumb_at)
+            + struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) + struct.pack("<I", 0)
+            + thumbnail)
+    return b"Exif\x00\x00" + tiff
+
+
+def test_the_exif_thumbnail_of_the_unerased_photo_is_not_kept():
+    thumbnail = saved(Image.new("RGB", (16, 12), "red"), "JPEG")
+    out = io.BytesIO()
+    Image.fromarray(scene(WIDTH, HEIGHT)).save(out, "JPEG", exif=_exif_with_thumbnail(thumbnail))
+    original = out.getvalue()
+    assert thumbnail in original
+    result = erase(Photo.open(original), blob(WIDTH, HEIGHT, (200, 200), 30), engine="telea").encode()
+    assert thumbnail not in result
+    assert Image.open(io.BytesIO(result)).getexif()[0x010F] == "Camera Maker"
