@@ -159,14 +159,16 @@ def engine_label(result: Photo) -> str:
 def local_engine(status) -> tuple[engines.Engine, str]:
     """The chosen engine, its model fetched the first time with a progress bar; PatchMatch,
     and a note saying why, when the model cannot be had."""
-    bar = None
+    bar, shown = None, -1
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar
+        nonlocal bar, shown
         if bar is None:
             status.update(label="Downloading the model (once)…", expanded=True)
             bar = st.progress(0.0)
-        bar.progress(done / total, text=f"Downloading the model: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+        if (percent := 100 * done // total) != shown:  # one message per percent, not per chunk
+            shown = percent
+            bar.progress(percent / 100, text=f"Downloading the model: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
 
     try:
         engine = engines.get(st.session_state.eraser_engine).load(progress)

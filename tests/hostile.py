@@ -30,7 +30,7 @@ def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def palette_png(colours: int, transparency: int, width: int = 16, height: int = 8) -> bytes:
+def palette_png(colours: int, transparency: int, width: int = 32, height: int = 16) -> bytes:
     """An 8-bit palette PNG with `colours` entries and a transparency table of `transparency`
     entries (longer than the palette is what Pillow's convert refuses); pixels use indices
     past the palette's end too."""

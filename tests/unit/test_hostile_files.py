@@ -86,6 +86,6 @@ def test_pillow_warnings_do_not_reach_the_terminal(tmp_path, recwarn):
 
 
 def test_a_palette_mask_with_a_long_transparency_table_is_read():
-    mask = load_mask(palette_png(256, 300), (16, 8))
+    mask = load_mask(palette_png(256, 300), (32, 16))
     indices = np.asarray(Image.open(io.BytesIO(palette_png(256, 300))))
     assert np.array_equal(mask, (255 - indices.astype(int)) % 256 > 0)
