@@ -21,6 +21,7 @@ import streamlit as st
 from playwright.sync_api import expect, sync_playwright
 from streamlit.testing.v1 import AppTest
 
+from eraser import engines
 from tests.app.fake_canvas import FakeCanvas
 from tests.e2e.server import ROOT, launch_chromium, running_app
 from tests.photos import encode, scene
@@ -137,9 +138,10 @@ def browser_rows(photos: list[Path]) -> dict[str, list[float]]:
 
 
 def choose_engine(page, engine: str) -> None:
+    label = engines.labels()[engine]  # the page offers engines in words
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name=engine, exact=True).click()
-    expect(page.get_by_role("combobox", name="Engine")).to_have_value(engine)
+    page.get_by_role("option", name=label, exact=True).click()
+    expect(page.get_by_role("combobox", name="Engine")).to_have_value(label)
 
 
 def erase_to_canvas(page, step: int, box: tuple[float, float]) -> float:
