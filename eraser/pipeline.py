@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 
 from . import engines
-from .engines.base import windows
 from .errors import EngineError, EraserError, MaskError
 from .images import Photo
 from .masks import prepare
@@ -34,10 +33,11 @@ def erase(
     `result.filled_by` names the engines that filled it, e.g. "MI-GAN" or "Telea, PatchMatch"."""
     mask = prepare(mask, photo.size, grow)
     chosen = engines.get(engine, model_file) if isinstance(engine, str) else engine
-    check_enough_left(mask, chosen, crop=crop)
+    boxes = chosen.boxes(mask, crop=crop)  # found once: hundreds of specks take a while
+    check_enough_left(mask, boxes)
     photo = photo.reading_jpeg()  # while the engine fills, so saving the result costs less
     try:
-        filled, used = chosen.erase(photo.pixels, mask, crop=crop)
+        filled, used = chosen.erase(photo.pixels, mask, crop=crop, boxes=boxes)
     except EraserError:
         raise
     except MemoryError as exc:
@@ -49,11 +49,10 @@ def erase(
     return photo.replace(filled, filled_by=", ".join(used))
 
 
-def check_enough_left(mask: np.ndarray, engine: engines.Engine, *, crop: bool = True) -> None:
-    """Refuse a mask that leaves too little around a hole to fill it from (a black or smeared
-    "success" otherwise)."""
+def check_enough_left(mask: np.ndarray, boxes: list) -> None:
+    """Refuse a mask that leaves too little around a hole, in any of the windows that will be
+    filled, to fill it from (a black or smeared "success" otherwise)."""
     height, width = mask.shape
-    boxes = windows(mask, engine.context, engine.min_margin) if crop else [(0, 0, width, height)]
     for x0, y0, x1, y1 in boxes:
         left = 1.0 - np.count_nonzero(mask[y0:y1, x0:x1]) / ((y1 - y0) * (x1 - x0))
         if left < MIN_LEFT:

@@ -45,12 +45,17 @@ class Engine(ABC):
         """The engine that fills a window with this mask; composite engines choose here."""
         return self
 
-    def erase(self, pixels: np.ndarray, mask: np.ndarray, *, crop: bool = True) -> tuple[np.ndarray, list[str]]:
-        """A copy of `pixels` with the masked pixels filled, and the titles of the engines that
-        filled them. `crop=False` works on the full frame."""
-        out = np.array(pixels, copy=True)
+    def boxes(self, mask: np.ndarray, *, crop: bool = True) -> list[Box]:
+        """The windows `erase` fills: one around each group of regions, or the whole frame."""
         height, width = mask.shape
-        boxes = windows(mask, self.context, self.min_margin) if crop else [(0, 0, width, height)]
+        return windows(mask, self.context, self.min_margin) if crop else [(0, 0, width, height)]
+
+    def erase(self, pixels: np.ndarray, mask: np.ndarray, *, crop: bool = True,
+              boxes: list[Box] | None = None) -> tuple[np.ndarray, list[str]]:
+        """A copy of `pixels` with the masked pixels filled, and the titles of the engines that
+        filled them. `crop=False` works on the full frame; `boxes` as `self.boxes` gave them."""
+        out = np.array(pixels, copy=True)
+        boxes = self.boxes(mask, crop=crop) if boxes is None else boxes
         used: list[str] = []
         for x0, y0, x1, y1 in boxes:
             window, hole = out[y0:y1, x0:x1], mask[y0:y1, x0:x1]
