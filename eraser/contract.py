@@ -1,4 +1,4 @@
-"""The AILabTools image-erase contract (shared/ailab-api.md), written once for client and server.
+"""The AILabTools image-erase contract (docs/api.md), written once for client and server.
 
 Both sides import the path, field names, limits and the error table from here, so a change to
 the contract is a change in one place.

@@ -1,7 +1,7 @@
 """Where erased images wait for their download: behind an unguessable token, until they expire.
 
 ResultStore is the whole interface the app uses, so results can move to S3-compatible storage
-(README.md, "Several replicas") without touching the app.
+(docs/deployment.md, "Several replicas") without touching the app.
 """
 
 from __future__ import annotations
