@@ -6,6 +6,7 @@
 """
 
 from . import engines
+from .backends import Local, Remote, Result
 from .errors import EngineError, EraserError, ImageError, MaskError, RemoteError
 from .images import Photo
 from .masks import fit_mask, load_mask, mask_from_drawing
@@ -15,9 +16,12 @@ __all__ = [
     "EngineError",
     "EraserError",
     "ImageError",
+    "Local",
     "MaskError",
     "Photo",
+    "Remote",
     "RemoteError",
+    "Result",
     "engines",
     "erase",
     "fit_mask",

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 from . import engines, models
+from .backends import Local
 from .errors import EraserError
 from .images import MAX_FILE_BYTES, Photo, format_from_name
 from .masks import load_mask, prepare
-from .pipeline import DEFAULT_GROW, erase
+from .pipeline import DEFAULT_GROW
 
 EXIT_BAD_INPUT = 2
 
@@ -87,20 +88,20 @@ def _erase(args: argparse.Namespace) -> int:
     fmt = format_from_name(out.name)
     # The mask is checked (and grown) before a model is fetched for it.
     mask = prepare(load_mask(_read(args.mask, "mask"), photo.size), photo.size, args.grow)
-    engine = engines.get(args.engine, args.model_file)
+    backend = Local(args.engine, args.model_file)
     if args.model_file:
         print(f"note: {args.model_file} is your own model file: its checksum is not checked "
               "against the published one (the self-check still runs).", file=sys.stderr)
-    engine.load(progress=ProgressBar())
-    result = erase(photo, mask, engine=engine, grow=0)
-    data = result.encode(fmt)
+    backend.load(progress=ProgressBar())
+    result = backend.erase(photo, mask, grow=0)
+    data = result.photo.encode(fmt)
     try:
         out.write_bytes(data)
     except OSError as exc:
         raise EraserError(f"Cannot write '{out}': {exc.strerror or exc}.") from exc
     print(out)
-    if getattr(engine, "note", "") and "PatchMatch" in result.filled_by:  # auto fell back, and it mattered
-        print(f"note: {engine.note}", file=sys.stderr)
+    if result.note:  # auto fell back, and PatchMatch filled an object
+        print(f"note: {backend.reason}", file=sys.stderr)
     return 0
 
 

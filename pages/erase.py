@@ -16,13 +16,12 @@ from streamlit.errors import StreamlitInvalidLayoutContextError, StreamlitSecret
 # Importable only inside a running Streamlit app (it declares a Components v2 component).
 from streamlit_drawable_canvas import st_canvas
 
-import eraser
 from eraser import Photo, engines, load_mask, mask_from_drawing
+from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
-from eraser.errors import EraserError, ModelError, RemoteError
+from eraser.errors import EraserError, RemoteError
 from eraser.images import EXTENSIONS
-from eraser.remote import RemoteEraser
 from eraser.remote.client import KEY_ENV, URL_ENV
 
 # The canvas fits the page's column (704 px on a laptop, about 360 on a phone) and this height.
@@ -149,50 +148,29 @@ def remote_access() -> tuple[str, str | None]:
     return st.session_state.eraser_remote_key or setting(KEY_ENV), setting(URL_ENV) or None
 
 
-def engine_label(result: Photo) -> str:
-    """Who filled the photo, recorded with each step (About lists them)."""
+def backend(status):
+    """The chosen backend, ready: Local's model fetched the first time with a progress bar (and
+    PatchMatch in its place, said in each erase's note, when it cannot be had)."""
     if st.session_state.eraser_backend == "Remote":
-        return "Remote service"
-    return f"Local, {result.filled_by}"
-
-
-def local_engine(status) -> tuple[engines.Engine, str]:
-    """The chosen engine, its model fetched the first time with a progress bar; PatchMatch,
-    and a note saying why, when the model cannot be had."""
-    bar, shown = None, -1
+        key, url = remote_access()
+        return Remote(key, url)  # an empty key is refused, never replaced
+    bar, shown_percent = None, -1
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar, shown
+        nonlocal bar, shown_percent
         if bar is None:
             status.update(label="Downloading the model (once)…", expanded=True)
             bar = st.progress(0.0)
-        if (percent := 100 * done // total) != shown:  # one message per percent, not per chunk
-            shown = percent
+        if (percent := 100 * done // total) != shown_percent:  # one message per percent, not per chunk
+            shown_percent = percent
             bar.progress(percent / 100, text=f"Downloading the model: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
 
     try:
-        engine = engines.get(st.session_state.eraser_engine).load(progress)
-    except ModelError as error:
-        return engines.get("patchmatch"), f"{error} Erased with PatchMatch instead."
+        return Local(st.session_state.eraser_engine, fallback=True).load(progress)
     finally:
         if bar is not None:
             bar.empty()
             status.update(label="Erasing…", expanded=False)
-    if getattr(engine, "note", ""):  # auto without MI-GAN: the reason is for whoever runs the app
-        return engine, "The learned model is not available on this server, so PatchMatch filled the object."
-    return engine, ""
-
-
-def run_erase(photo: Photo, mask, status) -> tuple[Photo, str]:
-    """The one place that calls a backend: the erased photo, and a note for the person or ''."""
-    if st.session_state.eraser_backend == "Remote":
-        key, url = remote_access()
-        result = RemoteEraser(key, url).erase(photo, mask)  # an empty key is refused, never replaced
-        return result.photo, result.note
-    engine, note = local_engine(status)
-    result = eraser.erase(photo, mask, engine=engine)
-    # auto's note (no MI-GAN) matters only when PatchMatch really filled an object
-    return result, note if "PatchMatch" in result.filled_by else ""
 
 
 def init_state() -> None:
@@ -312,17 +290,18 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
             photo = open_photo(edit.current.data, edit.name)
             if mask is None:
                 mask = mask_from_drawing(drawing, photo.size)
-            result, note = run_erase(photo, mask, status)
-            data = result.encode()
+            result = backend(status).erase(photo, mask)
+            data = result.photo.encode()
         except EraserError as error:
             status.update(label="Erase failed", state="error")
             failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
     if failure:
         st.session_state.eraser_failure = failure
         return False
-    step = edit.push(data, engine=engine_label(result), note=note, seconds=time.perf_counter() - start)
-    open_photo(step.data, edit.name, result)  # the next erase starts from these pixels
-    shown(step, result)  # the canvas's picture, from the pixels at hand rather than the file
+    where = "Remote service" if st.session_state.eraser_backend == "Remote" else f"Local, {result.filled_by}"
+    step = edit.push(data, engine=where, note=result.note, seconds=time.perf_counter() - start)
+    open_photo(step.data, edit.name, result.photo)  # the next erase starts from these pixels
+    shown(step, result.photo)  # the canvas's picture, from the pixels at hand rather than the file
     new_canvas()
     return True
 

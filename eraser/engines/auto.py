@@ -15,6 +15,7 @@ class AutoEngine(Engine):
     name = "auto"
     title = "Automatic"
     label = "Automatic (recommended)"
+    model_title = MiganEngine.title
     summary = "chooses by the mask's shape: thin strokes to telea, objects to migan (patchmatch without it) (default)"
     # A window whose widest stroke is at most this half-width (px) counts as thin.
     thin_radius = 8.0
@@ -22,7 +23,6 @@ class AutoEngine(Engine):
     def __init__(self):
         self.thin = TeleaEngine()
         self.thick: Engine | None = None
-        self.note = ""  # why objects are not filled by MI-GAN, once it is known
         self.context = max(self.thin.context, MiganEngine.context, PatchMatchEngine.context)
 
     def load(self, progress=None) -> Engine:

@@ -54,6 +54,10 @@ class LearnedEngine(Engine):
     tensor_type: str  # what the graph takes and gives, e.g. "tensor(uint8)"
     fixed_side: int | None = None  # a graph with a fixed square input
 
+    @property
+    def model_title(self) -> str:
+        return self.title
+
     def __init__(self, model_file: str | Path | None = None):
         self.model_file = Path(model_file) if model_file else None
         self._wiring: Wiring | None = None

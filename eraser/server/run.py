@@ -54,7 +54,7 @@ def prepare_engine(name: str, progress=None) -> str:
     ModelError if it cannot be had. Returns the engine's note ('' or why auto falls back)."""
     engine = engines.get(name).load(progress)
     learned.forget()  # this process never erases: the worker processes open their own sessions
-    return getattr(engine, "note", "")
+    return engine.note
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, environ=os.environ, progress=None) -> None:

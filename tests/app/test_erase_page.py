@@ -347,7 +347,7 @@ def test_a_failed_erase_keeps_photo_and_mask(app, canvas, photo_jpeg, monkeypatc
     def fail(*args, **kwargs):
         raise EngineError("The telea engine failed on this photo (ValueError). Try another engine.")
 
-    monkeypatch.setattr(eraser, "erase", fail)
+    monkeypatch.setattr(eraser.pipeline, "erase", fail)
     upload(app, photo_jpeg)
     key = canvas.key
     erase_box(app, canvas)
@@ -361,8 +361,8 @@ def test_a_failed_erase_keeps_photo_and_mask(app, canvas, photo_jpeg, monkeypatc
 
 def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypatch):
     engines = []
-    real = eraser.erase
-    monkeypatch.setattr(eraser, "erase", lambda *a, engine, **k: engines.append(engine) or real(*a, engine=engine, **k))
+    real = eraser.pipeline.erase
+    monkeypatch.setattr(eraser.pipeline, "erase", lambda *a, engine, **k: engines.append(engine) or real(*a, engine=engine, **k))
     app.sidebar.selectbox[0].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
@@ -373,7 +373,7 @@ def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypa
 def test_a_stroke_neither_decodes_the_photo_again_nor_erases(app, canvas, photo_jpeg, monkeypatch):
     """Counts real library calls across reruns: only an upload decodes, only Erase erases."""
     calls = {"open": 0, "erase": 0}
-    real_open, real_erase = Photo.open.__func__, eraser.erase
+    real_open, real_erase = Photo.open.__func__, eraser.pipeline.erase
 
     def counting_open(cls, *args, **kwargs):
         calls["open"] += 1
@@ -384,7 +384,7 @@ def test_a_stroke_neither_decodes_the_photo_again_nor_erases(app, canvas, photo_
         return real_erase(*args, **kwargs)
 
     monkeypatch.setattr(Photo, "open", classmethod(counting_open))
-    monkeypatch.setattr(eraser, "erase", counting_erase)
+    monkeypatch.setattr(eraser.pipeline, "erase", counting_erase)
     upload(app, photo_jpeg)
     assert calls == {"open": 1, "erase": 0}
     background = canvas.calls[-1]["background_image"]
