@@ -85,10 +85,11 @@ class Workers:
         except RuntimeError:  # closed meanwhile
             pass
 
-    def submit(self, cancelled: threading.Event, function, *args) -> Future:
+    def submit(self, cancelled: threading.Event, function, *args, before=None) -> Future:
         """Run function(*args) in a worker process; the future raises JobTimeout or JobCancelled
-        when it was stopped, or what the function raised."""
-        return self._threads.submit(self._run, cancelled, function, args)
+        when it was stopped, or what the function raised. before(), if given, is called when
+        the job's turn comes, just before a process gets it; what it raises ends the job unrun."""
+        return self._threads.submit(self._run, cancelled, function, args, before)
 
     def _take(self) -> _Process:
         try:
@@ -117,9 +118,11 @@ class Workers:
         with self._lock:
             self._all.discard(worker)
 
-    def _run(self, cancelled: threading.Event, function, args):
+    def _run(self, cancelled: threading.Event, function, args, before):
         if cancelled.is_set():
             raise JobCancelled()
+        if before is not None:
+            before()
         worker = self._take()
         try:
             worker.conn.send((function, args))

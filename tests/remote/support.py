@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 import uvicorn
 
+import eraser
 from eraser import contract
 from eraser.errors import EngineError
 from eraser.images import Photo
@@ -66,9 +67,9 @@ def serving(app):
         thread.join(START_TIMEOUT)
 
 
-def make_app(tmp_path, clock=time.time, **overrides):
+def make_app(tmp_path, clock=time.time, *, store=None, erase=eraser.erase, **overrides):
     fields = {"api_keys": (KEY,), "result_dir": tmp_path / "results", "workers": 4, "engine": "telea"}
-    return create_app(Settings(**{**fields, **overrides}), clock=clock)
+    return create_app(Settings(**{**fields, **overrides}), clock=clock, store=store, erase=erase)
 
 
 # -- engines that misbehave (module-level: the server runs them in worker processes) -------------
@@ -88,6 +89,7 @@ def stalling_erase(photo, mask, **_):
     """Takes STALL_SECONDS, then returns the photo unchanged."""
     time.sleep(STALL_SECONDS)
     return photo
+
 
 
 # -- pictures ------------------------------------------------------------------------------------
