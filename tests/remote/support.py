@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
 import time
@@ -90,6 +91,24 @@ def stalling_erase(photo, mask, **_):
     time.sleep(STALL_SECONDS)
     return photo
 
+
+def hanging_save_erase(photo, mask, **options):
+    """The real erase, but its JPEG save hangs once eraser.jpeg has copied the photo into its
+    temporary files (libjpeg's coefficient reader never returns), until the time limit."""
+    _break_jpeg_reader(lambda *_: time.sleep(3600))
+    return eraser.erase(photo, mask, **options)
+
+
+def dying_save_erase(photo, mask, **options):
+    """The same, but the worker process dies there a second later."""
+    _break_jpeg_reader(lambda *_: (time.sleep(1.0), os._exit(3)))
+    return eraser.erase(photo, mask, **options)
+
+
+def _break_jpeg_reader(replacement) -> None:
+    import jpeglib  # in the worker process that runs this job only: it is killed or dies
+
+    jpeglib.read_dct = replacement
 
 
 # -- pictures ------------------------------------------------------------------------------------

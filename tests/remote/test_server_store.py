@@ -1,10 +1,11 @@
 """The result store's rules (docs/server.md): room is reserved before the erase and given back on
 every path, a store near its cap refuses before the work, an unwritable store recovers by
-itself."""
+itself, and no job, however it ends, leaves pieces of a photo in a temporary directory."""
 
 from __future__ import annotations
 
 import errno
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -18,15 +19,19 @@ import eraser
 from eraser.server import LocalDirStore
 from eraser.server.settings import MB
 from eraser.server.storage import PARTIAL, RESULT_MARGIN, StoreFull, result_bound
+from eraser.server.workers import Workers
 
 from .support import (
     STALL_SECONDS,
     crashing_erase,
+    dying_save_erase,
     encode,
     failing_erase,
+    hanging_save_erase,
     make_app,
     mask_png,
     scene,
+    serving,
     stalling_erase,
 )
 from .test_server import URL_TIMEOUT, assert_error, post, wait_for_in_flight
@@ -273,3 +278,48 @@ def test_a_client_that_hangs_up_gives_the_room_back(tmp_path, start, good):
         assert time.monotonic() < deadline, "the request whose client left kept its room, or its erase"
         time.sleep(0.02)
     assert list((tmp_path / "results").iterdir()) == []
+
+
+# -- temporary files --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("erase, code", [(hanging_save_erase, "AI_SERVICE_TIMEOUT"),
+                                         (dying_save_erase, "SERVICE_INTERNAL_ERROR")])
+def test_a_job_stopped_mid_save_leaves_no_photo_bytes(tmp_path, monkeypatch, erase, code):
+    system_tmp = Path(tempfile.gettempdir())  # where the worker processes would write otherwise
+    started = Workers(1, 1.0)
+    started.prestart()  # multiprocessing's forkserver starts now (if not yet), its socket in system_tmp
+    started.close()
+    ours = tmp_path / "tmp"
+    ours.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(ours))  # the server's TMPDIR
+    noise = np.random.default_rng(int(time.time())).integers(0, 256, (192, 256, 3), np.uint8)
+    image = encode(noise, "JPEG", quality=90)  # bytes no other test sends
+    mask = np.zeros((192, 256), bool)
+    mask[60:120, 80:160] = True
+    copies = set()
+    with serving(make_app(tmp_path, erase=erase, workers=1, job_timeout=4)) as origin:
+        answer = {}
+        job = threading.Thread(target=lambda: answer.update(response=post(origin, image, mask_png(mask))))
+        job.start()
+        while job.is_alive():  # what the job writes, and where
+            copies |= {path.relative_to(ours) for path in _files(ours.rglob("eraser-jpeg-*/*"))
+                       if _read(path) == image}
+            time.sleep(0.05)
+        assert_error(answer["response"], code)
+        assert copies, "the save never copied the photo into the job's own directory"
+        assert all(path.parts[1].startswith("job-") for path in copies), copies
+        assert _files(ours.rglob("*")) == [] and not list(ours.rglob("eraser-jpeg-*")), list(ours.rglob("*"))
+        assert not list(ours.rglob("job-*"))
+    assert list(ours.iterdir()) == []  # the server's own directory goes when it stops
+    assert not [path for path in _files(system_tmp.glob("eraser-jpeg-*/*")) if _read(path) == image]
+
+
+def _files(paths) -> list[Path]:
+    return [path for path in paths if path.is_file()]
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # removed meanwhile
+        return None
