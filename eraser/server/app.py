@@ -3,7 +3,10 @@
 Erasing is CPU-bound, so it runs in worker processes (settings.workers, eraser.server.workers),
 each job within settings.job_timeout. What a request may cost is decided by the Gate
 (eraser.server.gate) from its headers: key, size, room in the queue, in upload memory and in
-the result store; past those, the answer is 401, 413 or 503 before the body is read.
+the result store; past those, the answer is 401, 413 or 503 before the body is read. Once the
+body is in, the photo's header (not its pixels) gives the most its result can take, and that
+room is held in the store when the job's turn comes, before the erase: a result that could
+not be kept is refused (503) before any work is spent on it (docs/server.md).
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import eraser
 from eraser import contract
-from eraser.server.checks import ContractError
+from eraser.server.checks import ContractError, check_file
 from eraser.server.gate import Gate, Load
 from eraser.server.jobs import erase_job, warm_up
 from eraser.server.settings import MB, Settings
-from eraser.server.storage import LocalDirStore, ResultStore, StoreFull
+from eraser.server.storage import LocalDirStore, ResultStore, StoreFull, result_bound
 from eraser.server.workers import JobCancelled, JobTimeout, Workers
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,9 @@ log = logging.getLogger(__name__)
 # Two files at the limit, plus room for multipart headers and boundaries.
 MAX_BODY_BYTES = 2 * contract.MAX_FILE_BYTES + 64 * 1024
 RESULTS_PATH = "/results"
+RECHECK_SECONDS = 1.0  # how soon a store that could not be written is tried again
+
+
 class ErrorDetail(BaseModel):
     status_code: int
     code: str
@@ -88,36 +94,51 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         return any([hmac.compare_digest(given, known) for known in keys])
 
     async def run_job(request: Request, image: bytes, mask: bytes) -> str:
-        """The stored result's token; the job is stopped, and nothing stored, if the client goes."""
-        gone = threading.Event()
-        job = asyncio.wrap_future(workers.submit(gone, erase_job, image, mask, settings.engine, settings.grow, erase))
-        disconnect = asyncio.ensure_future(_disconnected(request))
+        """The stored result's token; the job is stopped, and nothing stored, if the client goes.
+        Its room in the store is held from the job's turn until the result is stored, and
+        given back on every other path (refusal, failure, time limit, client gone)."""
+        loop = asyncio.get_running_loop()
+        width, height = await loop.run_in_executor(None, check_file, image)  # ContractError: refused now
+        room = store.reservation(result_bound(len(image), width, height))
         try:
-            await asyncio.wait({job, disconnect}, return_when=asyncio.FIRST_COMPLETED)
-            if not job.done():  # the client has gone
-                gone.set()  # a running job sees this and has its process killed
-                job.cancel()  # a queued one is dropped now
-                raise JobCancelled()
+            gone = threading.Event()
+            job = asyncio.wrap_future(workers.submit(gone, erase_job, image, mask, settings.engine, settings.grow,
+                                                     erase, before=room.hold))  # StoreFull: never run
+            disconnect = asyncio.ensure_future(_disconnected(request))
+            try:
+                await asyncio.wait({job, disconnect}, return_when=asyncio.FIRST_COMPLETED)
+                if not job.done():  # the client has gone
+                    gone.set()  # a running job sees this and has its process killed
+                    job.cancel()  # a queued one is dropped now
+                    raise JobCancelled()
+            finally:
+                disconnect.cancel()
+            data, media_type = job.result()  # JobTimeout, ContractError...: what the worker raised
+            return await loop.run_in_executor(None, store.put, data, media_type, clock() + settings.result_ttl, room)
         finally:
-            disconnect.cancel()
-        data, media_type = job.result()  # JobTimeout, ContractError...: what the worker raised
-        return await asyncio.get_running_loop().run_in_executor(
-            None, store.put, data, media_type, clock() + settings.result_ttl)
+            room.release()  # a no-op once put() has counted the result instead
 
     @asynccontextmanager
     async def lifespan(app):
-        async def purge_forever():
+        async def tend_forever():
+            """Recheck a store that could not be written every RECHECK_SECONDS; purge every
+            purge_interval."""
+            loop = asyncio.get_running_loop()
+            purge_at = 0.0
             while True:
                 try:
-                    removed = await asyncio.get_running_loop().run_in_executor(None, store.purge, clock())
-                    if removed:
-                        log.info("removed %d expired results", removed)
-                except Exception:  # a failed sweep must not stop the next ones
-                    log.exception("purging expired results failed")
-                await asyncio.sleep(settings.purge_interval)
+                    await loop.run_in_executor(None, store.recheck)
+                    if loop.time() >= purge_at:
+                        purge_at = loop.time() + settings.purge_interval
+                        removed = await loop.run_in_executor(None, store.purge, clock())
+                        if removed:
+                            log.info("removed %d expired results", removed)
+                except Exception:  # a failed round must not stop the next ones
+                    log.exception("tending the result store failed")
+                await asyncio.sleep(min(settings.purge_interval, RECHECK_SECONDS))
 
         asyncio.get_running_loop().run_in_executor(None, workers.prestart)
-        sweeper = asyncio.create_task(purge_forever())
+        sweeper = asyncio.create_task(tend_forever())
         yield
         sweeper.cancel()
         workers.close()
@@ -165,7 +186,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
             log.warning("erase stopped after %.0f s (ERASER_JOB_TIMEOUT)", settings.job_timeout)
             return contract_error("AI_SERVICE_TIMEOUT")
         except StoreFull as full:
-            log.warning("result store full (%s): refusing work until results expire", full)
+            log.warning("no room for the result (%s): refused", full)
             return contract_error("AI_SERVICE_FLOW_RESTRICTION", retry_after=60)
         except Exception:
             log.exception("erase failed")

@@ -1,27 +1,48 @@
 """Where erased images wait for their download: behind an unguessable token, until they expire.
 
 ResultStore is the whole interface the app uses, so results can move to S3-compatible storage
-(docs/deployment.md, "Several replicas") without touching the app.
+(docs/deployment.md, "Several replicas") without touching the app. The store's rules (what a request
+reserves, when the store counts as full, how it recovers when it cannot be written) are in
+docs/server.md.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import math
 import os
 import re
 import secrets
+import shutil
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # secrets.token_urlsafe(32): 256 random bits
 _TOKEN = re.compile(TOKEN_PATTERN)
+log = logging.getLogger(__name__)
 PARTIAL = ".partial"
+
+# What one result may take: its record and file headers, the metadata copied from the upload
+# (never more than the upload), and the pixels. 4.5 bytes a pixel covers every format the
+# server writes: 8-bit RGBA PNG, BMP and lossless WebP take at most 4, and a JPEG of pure noise
+# at quality 100 with full-resolution colour took 4.1 (Pillow, 1 MP).
+RESULT_MARGIN = 64 * 1024
+BYTES_PER_PIXEL = 4.5
+RECENT = 16  # reservations averaged into "a typical result"
+
+
+def result_bound(upload_bytes: int, width: int, height: int) -> int:
+    """The most bytes the result of erasing a photo of this file size and resolution can take."""
+    return RESULT_MARGIN + upload_bytes + math.ceil(BYTES_PER_PIXEL * width * height)
 
 
 class StoreFull(Exception):
-    """The store is at its size limit (or the disk is full): no new result can be kept now."""
+    """No new result can be kept now: the store is at its size limit, the disk is full, or the
+    store cannot be written (it recovers from that by itself)."""
 
 
 @dataclass(frozen=True)
@@ -31,9 +52,30 @@ class Stored:
     expires_at: float  # seconds since the epoch
 
 
+class Reservation:
+    """Room for one result of at most `size` bytes. hold() takes it from the store (StoreFull
+    when there is none) just before the erase runs; put() turns it into the result's real size;
+    release() gives back whatever is still held. Each may be called from any thread, in any
+    order, any number of times; once released, it can no longer be held."""
+
+    def __init__(self, store: LocalDirStore, size: int):
+        self.store, self.size = store, size
+        self.state = "new"  # then "held", then "done"; or "new" then "done"
+
+    def hold(self) -> None:
+        self.store._hold(self)
+
+    def release(self) -> None:
+        self.store._release(self)
+
+
 class ResultStore(Protocol):
-    def put(self, data: bytes, media_type: str, expires_at: float) -> str:
-        """Keep data until expires_at; return its token. StoreFull when there is no room."""
+    def reservation(self, size: int) -> Reservation:
+        """Room for a result of at most size bytes, not held yet."""
+
+    def put(self, data: bytes, media_type: str, expires_at: float, room: Reservation | None = None) -> str:
+        """Keep data until expires_at, in the room held for it; return its token. StoreFull when
+        it cannot be kept."""
 
     def get(self, token: str, now: float) -> Stored | None:
         """The result, or None when unknown or expired."""
@@ -42,13 +84,18 @@ class ResultStore(Protocol):
         """Delete what expired before now; return how many results went."""
 
     def full(self) -> bool:
-        """True when new work should be refused because its result could not be kept."""
+        """True when a typical new result could not be kept now: new work is refused."""
+
+    def recheck(self) -> None:
+        """If the store could not be written, try again (called every second or so)."""
 
 
 class LocalDirStore:
     """One directory: <token>.json (media type, expiry) next to <token>.bin (the image), at most
-    max_bytes in all. Files are written under a .partial name and renamed when whole; partial
-    files a crash left behind are removed at start, a failed write removes its own."""
+    max_bytes in all, counting the room held for results being made. Files are written under a
+    .partial name and renamed when whole; partial files a crash left behind are removed at
+    start, a failed write removes its own (or, when the directory refuses even that, the next
+    recheck does)."""
 
     def __init__(self, directory: Path, max_bytes: int = 2**62):
         self.directory = Path(directory)
@@ -57,25 +104,82 @@ class LocalDirStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         for leftover in self.directory.glob(f"*{PARTIAL}"):
             leftover.unlink(missing_ok=True)
-        probe = self.directory / f".probe{PARTIAL}"
-        probe.write_bytes(b"")  # OSError now, at start, if the directory cannot be written
-        probe.unlink()
-        self.used = sum(path.stat().st_size for path in self.directory.iterdir() if path.is_file())
+        self._probe()  # OSError now, at start, if the directory cannot be written
+        self.used = self._on_disk()
+        self.reserved = 0  # held by reservations
+        self.problem: str | None = None  # why the directory cannot be written, until it can
+        self._writing = 0  # puts past their room check and not finished
+        self._changes = 0  # files added or removed, so that a recount can tell it raced one
+        self._litter: set[Path] = set()  # partial files a failed write could not remove
+        self._recent: deque[int] = deque(maxlen=RECENT)
 
     def _paths(self, token: str) -> tuple[Path, Path]:
         return self.directory / f"{token}.json", self.directory / f"{token}.bin"
 
-    def full(self) -> bool:
-        return self.used >= self.max_bytes
+    def _probe(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)  # removed meanwhile: made again
+        probe = self.directory / f".probe{PARTIAL}"
+        probe.write_bytes(b"")
+        probe.unlink()
 
-    def put(self, data: bytes, media_type: str, expires_at: float) -> str:
+    def _on_disk(self) -> int:
+        return sum(path.stat().st_size for path in self.directory.iterdir() if path.is_file())
+
+    def _free(self) -> int:
+        return self.max_bytes - self.used - self.reserved
+
+    def typical(self) -> int:
+        """A typical result's reservation: the mean of the recent ones (the smallest possible
+        before there are any), and never more than the whole store."""
+        recent = list(self._recent)
+        return min(self.max_bytes, sum(recent) // len(recent) if recent else RESULT_MARGIN)
+
+    def full(self) -> bool:
+        with self._lock:
+            return self.problem is not None or self._free() < self.typical()
+
+    def reservation(self, size: int) -> Reservation:
+        return Reservation(self, size)
+
+    def _hold(self, room: Reservation) -> None:
+        try:
+            disk = shutil.disk_usage(self.directory).free
+        except OSError as error:  # the directory is gone, or was replaced by a file
+            self._broken(error)
+            disk = 0
+        with self._lock:
+            if room.state != "new":
+                raise StoreFull("the request ended before its erase began")
+            self._recent.append(room.size)
+            if self.problem:
+                raise StoreFull(self.problem)
+            free = min(self._free(), disk - self.reserved)
+            if room.size > free:
+                raise StoreFull(f"{room.size} bytes needed, {max(0, free)} free")
+            self.reserved += room.size
+            room.state = "held"
+
+    def _release(self, room: Reservation) -> None:
+        with self._lock:
+            if room.state == "held":
+                self.reserved -= room.size
+            room.state = "done"
+
+    def put(self, data: bytes, media_type: str, expires_at: float, room: Reservation | None = None) -> str:
         token = secrets.token_urlsafe(32)
         record = json.dumps({"media_type": media_type, "expires_at": expires_at}).encode()
         size = len(record) + len(data)
         with self._lock:
-            if self.used + size > self.max_bytes:
+            if self.problem:
+                raise StoreFull(self.problem)
+            held = room.size if room is not None and room.state == "held" else 0
+            if size - held > self._free():  # larger than its room, and no room for the rest
                 raise StoreFull(f"{self.used} of {self.max_bytes} bytes used")
-            self.used += size  # reserved now, so concurrent puts cannot overshoot together
+            if room is not None:
+                self.reserved -= held
+                room.state = "done"
+            self.used += size  # counted now, so concurrent puts cannot overshoot together
+            self._writing += 1
         # Metadata first: a crash between the writes leaves a record that purge() removes on
         # expiry, never an image file nothing points to. The token is unknown until we return.
         # The renames make each file appear whole, so get() and purge() never read half of one.
@@ -87,13 +191,47 @@ class LocalDirStore:
                 partial.write_bytes(content)
                 os.replace(partial, path)
                 written[-1] = path
-        except OSError as error:  # the disk is full, or gone
-            for path in written:
-                path.unlink(missing_ok=True)
+        except OSError as error:  # the disk is full, or gone, or read-only
+            left = {path for path in written if not _unlink(path)}
             with self._lock:
                 self.used -= size
-            raise StoreFull(str(error.strerror or error)) from None
+                self._litter |= left
+            raise StoreFull(self._broken(error)) from None
+        finally:
+            with self._lock:
+                self._writing -= 1
+                self._changes += 1
         return token
+
+    def _broken(self, error: OSError) -> str:
+        problem = f"the results directory cannot be written ({error.strerror or error})"
+        with self._lock:
+            first, self.problem = self.problem is None, problem
+        if first:
+            log.error("%s: refusing new work until it can", problem)
+        return problem
+
+    def recheck(self) -> None:
+        """Clear the problem once a file can be written again, remove what failed writes left,
+        and count what is really there (the directory may have been replaced meanwhile)."""
+        with self._lock:
+            problem, litter, changes = self.problem, set(self._litter), self._changes
+        if problem is None and not litter:
+            return
+        try:
+            self._probe()
+            gone = {path for path in litter if _unlink(path)}
+            used = self._on_disk() if problem else 0
+        except OSError:
+            return
+        with self._lock:
+            self._litter -= gone
+            # No put starts while there is a problem, but one that began before it was found,
+            # or a removal, may have changed the files during the count: then count next time.
+            if not (problem and self._writing == 0 and self._changes == changes):
+                return
+            self.used, self.problem = used, None
+        log.info("the results directory can be written again: taking new work")
 
     def get(self, token: str, now: float) -> Stored | None:
         if not _TOKEN.fullmatch(token):  # also keeps paths inside the directory
@@ -126,6 +264,16 @@ class LocalDirStore:
                 size = path.stat().st_size
                 path.unlink()
             except OSError:
-                continue  # already gone (a concurrent get or purge)
+                continue  # already gone (a concurrent get or purge), or not removable now
             with self._lock:
                 self.used -= size
+                self._changes += 1
+
+
+def _unlink(path: Path) -> bool:
+    """Remove a file; True when it is gone (or never was there)."""
+    try:
+        path.unlink(missing_ok=True)
+        return True
+    except OSError:
+        return False

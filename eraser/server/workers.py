@@ -8,12 +8,20 @@ are decoded inside the worker process. Processes come from a forkserver that has
 engines once, so a replacement starts in a fraction of a second, without the server's threads.
 concurrent.futures.ProcessPoolExecutor cannot kill one job's process (it breaks the whole pool),
 hence this small pool of our own.
+
+Each job gets its own temporary directory, made by this (the parent) process under a directory
+of its own, and the worker points `tempfile` and TMPDIR at it for that job. The parent removes
+it when the job ends, however it ends: a killed worker cannot clean up after itself, and what
+a job writes there (eraser.jpeg's copies of the photo, for one) must not outlive it.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
+import shutil
+import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,12 +44,15 @@ def _context():
 
 
 def _serve(conn) -> None:
-    """A worker process: run (function, args) jobs until the pipe closes."""
+    """A worker process: run (function, args, temporary directory) jobs until the pipe closes."""
     while True:
         try:
-            function, args = conn.recv()
+            function, args, scratch = conn.recv()
         except (EOFError, OSError):
             return
+        # Until the next job, even a thread this job left behind writes here, and once the
+        # parent has removed the directory, such writes fail rather than land elsewhere.
+        tempfile.tempdir = os.environ["TMPDIR"] = scratch
         try:
             reply = (True, function(*args))
         except Exception as error:  # returned to the server, which decides what the client hears
@@ -75,6 +86,7 @@ class Workers:
         self._lock = threading.Lock()
         self._all: set[_Process] = set()
         self._closed = False
+        self._scratch: str | None = None  # the parent's directory for the jobs' temporary ones
         self.killed = 0  # processes killed for time or cancellation, for /health and tests
 
     def prestart(self) -> None:
@@ -85,10 +97,11 @@ class Workers:
         except RuntimeError:  # closed meanwhile
             pass
 
-    def submit(self, cancelled: threading.Event, function, *args) -> Future:
+    def submit(self, cancelled: threading.Event, function, *args, before=None) -> Future:
         """Run function(*args) in a worker process; the future raises JobTimeout or JobCancelled
-        when it was stopped, or what the function raised."""
-        return self._threads.submit(self._run, cancelled, function, args)
+        when it was stopped, or what the function raised. before(), if given, is called when
+        the job's turn comes, just before a process gets it; what it raises ends the job unrun."""
+        return self._threads.submit(self._run, cancelled, function, args, before)
 
     def _take(self) -> _Process:
         try:
@@ -104,25 +117,44 @@ class Workers:
             worker = _Process(self._context)
             self._all.add(worker)
         if self.warm_up:
+            scratch = self._job_dir()
             try:
-                worker.conn.send((self.warm_up[0], self.warm_up[1:]))
+                worker.conn.send((self.warm_up[0], self.warm_up[1:], scratch))
                 worker.conn.recv()
             except (EOFError, OSError) as error:
                 self._drop(worker)
                 raise RuntimeError("the erase worker process died") from error
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
         return worker
+
+    def _job_dir(self) -> str:
+        """A new job's temporary directory (private to this user, as mkdtemp makes them)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the erase workers are shut down")
+            self._scratch = self._scratch or tempfile.mkdtemp(prefix="eraser-server-")
+            return tempfile.mkdtemp(prefix="job-", dir=self._scratch)
 
     def _drop(self, worker: _Process) -> None:
         worker.kill()
         with self._lock:
             self._all.discard(worker)
 
-    def _run(self, cancelled: threading.Event, function, args):
+    def _run(self, cancelled: threading.Event, function, args, before):
         if cancelled.is_set():
             raise JobCancelled()
-        worker = self._take()
+        if before is not None:
+            before()
+        scratch = self._job_dir()
         try:
-            worker.conn.send((function, args))
+            return self._in_process(self._take(), function, args, scratch, cancelled)
+        finally:  # the process has answered, or was killed
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _in_process(self, worker: _Process, function, args, scratch: str, cancelled: threading.Event):
+        try:
+            worker.conn.send((function, args, scratch))
             deadline = time.monotonic() + self.time_limit
             while not worker.conn.poll(POLL):
                 stop = JobCancelled() if cancelled.is_set() else JobTimeout() if time.monotonic() > deadline else None
@@ -146,5 +178,8 @@ class Workers:
         with self._lock:
             self._closed = True
             workers, self._all = list(self._all), set()
+            scratch, self._scratch = self._scratch, None
         for worker in workers:
             worker.kill()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 import uvicorn
 
+import eraser
 from eraser import contract
 from eraser.errors import EngineError
 from eraser.images import Photo
@@ -66,9 +68,9 @@ def serving(app):
         thread.join(START_TIMEOUT)
 
 
-def make_app(tmp_path, clock=time.time, **overrides):
+def make_app(tmp_path, clock=time.time, *, store=None, erase=eraser.erase, **overrides):
     fields = {"api_keys": (KEY,), "result_dir": tmp_path / "results", "workers": 4, "engine": "telea"}
-    return create_app(Settings(**{**fields, **overrides}), clock=clock)
+    return create_app(Settings(**{**fields, **overrides}), clock=clock, store=store, erase=erase)
 
 
 # -- engines that misbehave (module-level: the server runs them in worker processes) -------------
@@ -88,6 +90,25 @@ def stalling_erase(photo, mask, **_):
     """Takes STALL_SECONDS, then returns the photo unchanged."""
     time.sleep(STALL_SECONDS)
     return photo
+
+
+def hanging_save_erase(photo, mask, **options):
+    """The real erase, but its JPEG save hangs once eraser.jpeg has copied the photo into its
+    temporary files (libjpeg's coefficient reader never returns), until the time limit."""
+    _break_jpeg_reader(lambda *_: time.sleep(3600))
+    return eraser.erase(photo, mask, **options)
+
+
+def dying_save_erase(photo, mask, **options):
+    """The same, but the worker process dies there a second later."""
+    _break_jpeg_reader(lambda *_: (time.sleep(1.0), os._exit(3)))
+    return eraser.erase(photo, mask, **options)
+
+
+def _break_jpeg_reader(replacement) -> None:
+    import jpeglib  # in the worker process that runs this job only: it is killed or dies
+
+    jpeglib.read_dct = replacement
 
 
 # -- pictures ------------------------------------------------------------------------------------

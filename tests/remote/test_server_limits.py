@@ -13,7 +13,7 @@ import pytest
 
 from eraser.server import LocalDirStore, Settings, create_app
 from eraser.server.settings import SettingsError
-from eraser.server.storage import StoreFull
+from eraser.server.storage import RESULT_MARGIN, StoreFull
 from tests.conftest import ROOT
 
 from .support import KEY, encode, free_port, make_app, mask_png, scene
@@ -25,7 +25,8 @@ def test_the_store_refuses_past_its_size(tmp_path):
     kept = [store.put(bytes(3000), "image/png", 100) for _ in range(3)]
     with pytest.raises(StoreFull):
         store.put(bytes(3000), "image/png", 100)
-    assert not store.full() and store.used == sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert store.used == sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert store.full()  # 865 bytes left: less than the smallest result's reservation
     store.put(bytes(500), "image/png", 100)
     assert store.purge(now=100) == 4 and store.used == 0 and not any(tmp_path.iterdir())
     assert len(kept) == 3
@@ -35,9 +36,9 @@ def test_usage_survives_a_restart_and_leftover_partials_go(tmp_path):
     store = LocalDirStore(tmp_path)
     store.put(bytes(1000), "image/png", 100)
     (tmp_path / ".abc.bin.partial").write_bytes(bytes(5000))  # a crash mid-write
-    again = LocalDirStore(tmp_path, max_bytes=2000)
+    again = LocalDirStore(tmp_path, max_bytes=store.used + RESULT_MARGIN)
     assert again.used == store.used and not list(tmp_path.glob("*.partial"))
-    assert not again.full()
+    assert not again.full()  # room for the smallest result: the partial file was not counted
 
 
 def test_a_full_disk_leaves_no_partial_files(tmp_path, monkeypatch):
