@@ -4,14 +4,17 @@
 
 The real MI-GAN and LaMa files cannot be downloaded here, so bench/standin_models.py builds
 graphs of the same shape with random weights (into bench/out/, never committed). Random
-weights cannot pass the engines' self-check (it tests the fill's colours), so the child
-process replaces `eraser.engines.selfcheck.check` with a no-op; everything else is the real
-code path: `eraser.engines.get(name, file).load()` and `eraser.erase` with that engine.
+weights cannot pass the engines' self-check (it tests the fill's colours), which runs when a
+file is vetted (opened and checked in a child process, eraser/engines/vetting.py), so the timed
+process skips the vetting; everything else is the real code path:
+`eraser.engines.get(name, file).load()` and `eraser.erase` with that engine.
 
 Each engine runs in a fresh process, so its peak memory (VmHWM) is its own. It reports:
 session creation (one `load()`), one 512 window through `engine.inpaint` (the first call,
 then the median of the repeats), and decode + erase + encode of a 12 MP JPEG with one
-300 px object (the median of the repeats, the session already made).
+300 px object (the median of the repeats, the session already made). Last, once, the
+vetting a file gets on first use, timed: it ends in a refusal (random weights) after the
+whole check has run, so it costs what a pass would.
 
 `--option` sets an onnxruntime SessionOptions field in the child, to try a tuning without
 changing the engine: enable_cpu_mem_arena=0, intra_op_num_threads=1,
@@ -86,15 +89,19 @@ def _apply_options(options: dict[str, str]) -> None:
     ort.SessionOptions = session_options
 
 
-def _run_child(name: str, model: str, photo_path: str, mask_path: str, repeats: int, options: dict) -> None:
+def _run_child(name: str, model: str, photo_path: str, mask_path: str, repeats: int, options: dict,
+               raw: str | None) -> None:
     """In a fresh process: time one engine, print JSON."""
-    from eraser.engines import selfcheck
+    from eraser.engines import vetting
 
-    selfcheck.check = lambda engine, file_name: None  # random weights cannot pass it; bench only
+    # Random weights cannot pass the check; bench only. What else vetting tells the engine (the
+    # tensor a uint8 answer is cast from, found by the parent) is kept.
+    vet, vetting.vet = vetting.vet, lambda *args: raw
     if options:
         _apply_options(options)
 
     from eraser import Photo, engines, erase, load_mask
+    from eraser.errors import EraserError
     from tests.photos import blob, scene
 
     start = time.perf_counter()
@@ -127,7 +134,15 @@ def _run_child(name: str, model: str, photo_path: str, mask_path: str, repeats: 
         totals.append(time.perf_counter() - begin)
         totals_cpu.append(time.process_time() - begin_cpu)
         del photo, mask, result
+    begin = time.perf_counter()
+    try:
+        vet(name, Path(model), Path(model).stat())
+        vetted = "passed"
+    except EraserError as error:
+        vetted = str(error)
+    vetting_s = time.perf_counter() - begin
     print(json.dumps({
+        "vetting": vetting_s, "vetted": vetted,
         "session": session, "first_window": windows[0], "window": statistics.median(windows[1:]),
         "window_cpu": statistics.median(cpu[1:]),
         "total": statistics.median(totals),
@@ -138,7 +153,10 @@ def _run_child(name: str, model: str, photo_path: str, mask_path: str, repeats: 
 
 
 def _child(name: str, model: Path, folder: Path, repeats: int, options: dict) -> dict:
-    args = [name, str(model), str(folder / "photo.jpg"), str(folder / "mask.png"), str(repeats), json.dumps(options)]
+    from eraser.engines import get
+
+    raw = json.dumps(get(name, model).raw_output(model))
+    args = [name, str(model), str(folder / "photo.jpg"), str(folder / "mask.png"), str(repeats), json.dumps(options), raw]
     done = subprocess.run([sys.executable, "-m", "bench.learned_speed", "--child", *args],
                           capture_output=True, text=True)
     if done.returncode:
@@ -166,11 +184,11 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=list(TARGETS), choices=list(TARGETS))
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--models", type=Path, default=Path(__file__).parent / "out")
-    parser.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=7, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        name, model, photo, mask, repeats, options = args.child
-        _run_child(name, model, photo, mask, int(repeats), json.loads(options))
+        name, model, photo, mask, repeats, options, raw = args.child
+        _run_child(name, model, photo, mask, int(repeats), json.loads(options), json.loads(raw))
         return
 
     options = _parse_options(args.option)
@@ -186,19 +204,22 @@ def main() -> None:
     print(f"Load average (1 min) on this shared machine: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
           f"on {os.cpu_count()} cores: wall times include waiting for a core; CPU s is this process's own time.")
     print("Stand-in models with random weights, of the real files' shape (bench/standin_models.py);")
-    print("the self-check was replaced by a no-op in the timed processes (random weights cannot pass it).")
+    print("the timed processes skip the vetting (random weights cannot pass its self-check); it is timed once at the end.")
     print(f"SessionOptions: {options or 'as the engine sets them'}. Times: medians of {args.repeats} runs "
           f"after a first call; photo {WIDTH}x{HEIGHT} JPEG, one {BLOB} px object.")
     print("| engine | stand-in: MB, parameters, conv MACs | session (s) | first window (s) "
           "| 512 window (s; CPU s) | 12 MP decode+erase+encode (s; CPU s) | erase (s) "
-          "| peak: after load, after windows, at the end (MB) | held after (MB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| peak: after load, after windows, at the end (MB) | held after (MB) | first-use vetting (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, info, r in rows:
         shape = f"{info['bytes'] / 1e6:.0f} MB, {info['params'] / 1e6:.1f} M, {info['macs'] / 1e9:.1f} G"
         peaks = f"{r['peak_after_load_mb']:.0f}, {r['peak_after_windows_mb']:.0f}, {r['peak_mb']:.0f}"
         print(f"| {name} | {shape} | {r['session']:.2f} | {r['first_window']:.2f} "
               f"| {r['window']:.2f}; {r['window_cpu']:.2f} | {r['total']:.2f}; {r['total_cpu']:.2f} "
-              f"| {r['erase']:.2f} | {peaks} | {r['rss_end_mb']:.0f} |")
+              f"| {r['erase']:.2f} | {peaks} | {r['rss_end_mb']:.0f} | {r['vetting']:.2f} |")
+    print()
+    for name, _, r in rows:
+        print(f"{name} vetting: {r['vetted']}")
     print()
     print("| engine | target | measured | met |")
     print("|---|---|---|---|")

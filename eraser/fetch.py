@@ -1,8 +1,13 @@
 """Download one pinned file: streamed, capped at its known size, under a deadline, checked by
-SHA-256, and only then renamed into place, so nothing that looks complete is ever left behind."""
+SHA-256, and only then renamed into place, so nothing that looks complete is ever left behind.
+
+A download writes to a `.partial` file it holds a lock on; a download killed outright (kill -9)
+cannot delete its own, so the next one deletes every partial file nobody holds a lock on."""
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import hashlib
 import os
 import tempfile
@@ -28,19 +33,56 @@ def download(url: str, dest: Path, *, size: int, sha256: str, deadline: float = 
     `deadline` bounds the whole transfer in seconds; `read_timeout` a silence between two reads.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+    _remove_leftovers(dest)
+    fd, partial = _partial(dest)
     try:
         with os.fdopen(fd, "wb") as out:
             digest = _stream(url, dest.name, out, size, deadline, (connect_timeout, read_timeout), progress)
-        if digest != sha256:
-            raise ModelError(
-                f"The download of {dest.name} is corrupt (its checksum does not match). "
-                "Try again; if it keeps failing, the file on the server has changed."
-            )
-        os.replace(partial, dest)
+            if digest != sha256:
+                raise ModelError(
+                    f"The download of {dest.name} is corrupt (its checksum does not match). "
+                    "Try again; if it keeps failing, the file on the server has changed."
+                )
+            try:
+                os.replace(partial, dest)  # while the lock is held: the file is never a leftover
+            except OSError as exc:
+                raise ModelError(f"Could not save {dest.name}: {exc.strerror or exc}.") from exc
     finally:
         Path(partial).unlink(missing_ok=True)
     return dest
+
+
+def _pattern(dest: Path) -> str:
+    return str(dest.parent / f".{glob.escape(dest.name)}.*.partial")
+
+
+def _partial(dest: Path) -> tuple[int, str]:
+    """A new partial file for `dest`, locked; made again if a cleaner removed it before the lock."""
+    while True:
+        fd, partial = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(partial).st_ino == os.fstat(fd).st_ino:
+                return fd, partial
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
+def _remove_leftovers(dest: Path) -> None:
+    """Delete the partial files of `dest` that no running download holds a lock on."""
+    for leftover in glob.glob(_pattern(dest)):
+        try:
+            fd = os.open(leftover, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # fails while its download runs
+            os.unlink(leftover)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
 
 def _stream(url, name, out, size, deadline, timeouts, progress) -> str:

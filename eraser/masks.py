@@ -92,3 +92,9 @@ def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
     grown = mask.copy()
     grown[y0:y1, x0:x1] = cv2.dilate(mask[y0:y1, x0:x1].view(np.uint8), kernel) > 0
     return grown
+
+
+def edge(mask: np.ndarray, depth: float) -> np.ndarray:
+    """The mask's pixels at most `depth` px from an unmasked one (beyond the frame counts as unmasked)."""
+    distance = cv2.distanceTransform(np.pad(mask.view(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    return mask & (distance <= depth)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,12 +76,26 @@ def present(model: Model) -> bool:
         return False
 
 
+def regular(file: Path) -> os.stat_result:
+    """`file`'s status when it is a regular file; ModelError otherwise, before anything opens it
+    (a FIFO with no writer would hang the opener, a device never end)."""
+    try:
+        info = file.stat()
+    except OSError as exc:
+        raise ModelError(f"Cannot read the model file '{file}': {exc.strerror or exc}.") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a pipe (FIFO)" if stat.S_ISFIFO(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a special file")
+        raise ModelError(f"The model file '{file}' is {kind}, not a file. Give the path of an .onnx file.")
+    return info
+
+
 def matches(model: Model, file: Path) -> bool:
     """Whether `file` has the pinned size and SHA-256 (hashed once per process per version)."""
-    stat = file.stat()
-    key = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
+    info = file.stat()
+    key = (str(file.resolve()), info.st_size, info.st_mtime_ns)
     if key not in _verified:
-        _verified[key] = stat.st_size == model.size and _sha256(file) == model.sha256
+        _verified[key] = info.st_size == model.size and _sha256(file) == model.sha256
     return _verified[key]
 
 
@@ -95,7 +110,8 @@ def _sha256(file: Path) -> str:
 def ensure(model: Model, progress: Progress | None = None) -> Path:
     """The checked file of `model`, fetched first if it is missing and downloads are allowed."""
     target = path(model)
-    if target.is_file():
+    if os.path.lexists(target):
+        regular(target)  # a folder or FIFO in its place is refused, not waited on or written over
         if not matches(model, target):
             raise ModelError(
                 f"{target} is not the published {model.title} file (its size or checksum differs). "

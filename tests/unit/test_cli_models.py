@@ -3,9 +3,11 @@
 import numpy as np
 from PIL import Image
 
+from eraser.masks import grow
 from tests.onnx_models import migan_like
 from tests.photos import blob, encode, scene
 from tests.unit.cli import run_cli
+from tests.unit.test_learned import flat_and_gradient
 
 
 def test_models_lists_each_model_with_size_licence_and_state(tmp_path):
@@ -41,6 +43,23 @@ def test_erase_with_a_model_file_says_its_checksum_is_not_checked(tmp_path):
     assert "checksum is not checked" in done.stderr
     out = np.asarray(Image.open(tmp_path / "out.png"))
     assert np.array_equal(out[~mask], pixels[~mask]) and not np.array_equal(out[mask], pixels[mask])
+
+
+def test_a_migan_fill_on_flat_grey_and_a_gradient_has_no_rim(tmp_path):
+    migan_like(tmp_path / "mine.onnx")  # blends its fill with its input, as the real pipeline does
+    dark = blob(480, 360, (240, 180), 90)
+    (tmp_path / "mask.png").write_bytes(encode(dark.astype(np.uint8) * 255))
+    hole = grow(dark, 6)
+    for name, truth in flat_and_gradient().items():
+        pixels = truth.copy()
+        pixels[dark] = (40, 30, 20)
+        (tmp_path / "photo.png").write_bytes(encode(pixels))
+        done = run_cli("erase", "photo.png", "mask.png", "-o", "out.png", "--engine", "migan",
+                       "--model-file", "mine.onnx", "--grow", "6", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        out = np.asarray(Image.open(tmp_path / "out.png")).astype(int)
+        assert np.abs(out[hole] - truth[hole]).max() <= 4, name  # the 3 px inside the edge too
+        assert np.array_equal(out[~hole], truth[~hole]), name
 
 
 def test_a_model_that_fails_its_self_check_is_exit_2_and_one_error_line(tmp_path):

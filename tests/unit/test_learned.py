@@ -1,6 +1,7 @@
 """The learned engines with stand-in models of the real ones' exact inputs and outputs: the
-wiring (layout, scale, mask polarity, padding and resizing to 512), the paste under the mask
-only, several windows, one session per file, and the self-check accepting and refusing."""
+wiring (layout, scale, mask polarity, padding and resizing to 512), what the model is fed in
+the hole, no rim where MI-GAN's pipeline blends its input into its fill, the paste under the
+mask only, several windows, one session per file, and the self-check accepting and refusing."""
 
 import dataclasses
 import time
@@ -11,7 +12,7 @@ import pytest
 from eraser import Photo, engines, erase, models
 from eraser.engines import learned, selfcheck
 from eraser.errors import ModelError
-from eraser.masks import grow
+from eraser.masks import edge, grow
 from tests.model_host import pin
 from tests.onnx_models import lama_like, migan_like
 from tests.photos import blob, encode
@@ -93,20 +94,55 @@ def test_the_window_sent_to_the_model_has_the_models_layout(model_files):
     assert keep.dtype == np.uint8 and keep[0, 0, 100, 150] == 0 and keep[0, 0, 10, 10] == 255  # 255 = keep
 
 
+def flat_and_gradient(width=480, height=360):
+    """A flat grey photo and a smooth gradient (under 0.1 level per pixel), the truths under an object."""
+    x = np.arange(width, dtype=np.float32)[None, :].repeat(height, axis=0)
+    y = np.arange(height, dtype=np.float32)[:, None].repeat(width, axis=1)
+    gradient = np.stack([70 + 0.06 * x, 110 + 0.05 * y, 170 - 0.06 * x], axis=2).round().astype(np.uint8)
+    return {"flat grey": np.full((height, width, 3), 128, np.uint8), "gradient": gradient}
+
+
+@pytest.mark.parametrize("photo", ["flat grey", "gradient"])
+def test_a_fill_blended_like_the_migan_pipeline_has_no_rim(model_files, photo):
+    truth = flat_and_gradient()[photo]
+    dark = blob(480, 360, (240, 180), 90)
+    pixels = truth.copy()
+    pixels[dark] = (40, 30, 20)  # a dark object: the rim would be darker still with the old wiring
+    result = erase(Photo.open(encode(pixels)), dark, engine=engines.get("migan", model_files["migan"]), grow=6)
+    hole = grow(dark, 6)
+    # Every pixel of the fill, the 3 px just inside its edge included, is within a few levels.
+    assert np.abs(result.pixels[hole].astype(int) - truth[hole]).max() <= 4
+    assert np.array_equal(result.pixels[~hole], truth[~hole])
+
+
+def test_a_model_is_fed_black_in_the_hole_and_background_just_inside_its_edge():
+    expected = flat_and_gradient(300, 200)["gradient"]
+    hole = blob(300, 200, (150, 100), 120)
+    rgb = expected.copy()
+    rgb[hole] = (20, 220, 20)  # the object
+    fed = learned.background(rgb, hole)
+    ring = edge(hole, learned.RING)
+    assert np.array_equal(fed[~hole], rgb[~hole])
+    assert np.abs(fed[ring].astype(int) - expected[ring]).max() <= 3  # background, not the object
+    assert not fed[hole & ~ring].any()  # black deeper in: nothing of the object is left
+
+
 def test_one_session_per_model_file_per_process(model_files):
     first = engines.get("migan", model_files["migan"]).load()
     second = engines.get("migan", model_files["migan"]).load()
     assert first._wiring.session is second._wiring.session
 
 
-@pytest.mark.parametrize("name, flaw", [
-    ("migan", {"invert": True}), ("migan", {"swap": True}),
-    ("lama", {"invert": True}), ("lama", {"swap": True}), ("lama", {"unit_output": True}),
+@pytest.mark.parametrize("name, flaw, message", [
+    ("migan", {"invert": True}, "levels off, so it does not follow"), ("migan", {"swap": True}, "levels off"),
+    ("migan", {"black_rim": True}, "just inside a test hole's edge are .* levels off, a rim around every fill"),
+    ("lama", {"invert": True}, "levels off"), ("lama", {"swap": True}, "levels off"),
+    ("lama", {"unit_output": True}, "levels off"),
 ])
-def test_the_self_check_refuses_a_model_with_another_convention(tmp_path, name, flaw):
+def test_the_self_check_refuses_a_model_with_another_convention(tmp_path, name, flaw, message):
     file = BUILDERS[name](tmp_path / "wrong.onnx", **flaw)
     photo, mask = with_objects(two_colour_photo(), ((200, 210), 120))
-    with pytest.raises(ModelError, match="failed its self-check.*It was not used"):
+    with pytest.raises(ModelError, match=f"failed its self-check: .*{message}.*It was not used"):
         erase(photo, mask, engine=engines.get(name, file))
     with pytest.raises(ModelError, match="failed its self-check"):  # and stays refused
         engines.get(name, file).load()
@@ -117,9 +153,18 @@ def test_the_self_check_passes_a_mean_fill_and_measures_a_real_gap():
     mean = painted[~hole].mean(axis=0)
     filled = painted.copy()
     filled[hole] = mean.round()
+    band = edge(hole, selfcheck.BAND)
     assert selfcheck.error(filled, hole, expected) < selfcheck.TOLERANCE
+    assert selfcheck.error(filled, band, expected) < selfcheck.RIM_TOLERANCE
     assert selfcheck.error(filled[..., ::-1], hole, expected) > selfcheck.TOLERANCE * 2
     assert selfcheck.error(painted, hole, expected) > selfcheck.TOLERANCE * 3
+    # A rim 3 px wide, blended half and half with black or with the object: a small share of
+    # the hole, so the hole as a whole passes, but the band does not.
+    for under in ((0, 0, 0), selfcheck.FAR):
+        rimmed = filled.copy()
+        rimmed[band] = (rimmed[band] / 2 + np.array(under) / 2).round()
+        assert selfcheck.error(rimmed, hole, expected) < selfcheck.TOLERANCE
+        assert selfcheck.error(rimmed, band, expected) > selfcheck.RIM_TOLERANCE * 2
 
 
 def test_files_that_are_not_the_right_model_are_refused_in_one_sentence(tmp_path, model_files):

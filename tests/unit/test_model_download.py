@@ -1,8 +1,13 @@
 """Fetching model files from a local HTTP server standing in for the model host: success, and
 every way a download goes wrong, after which nothing that looks complete is left behind."""
 
+import fcntl
 import hashlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +18,7 @@ from eraser import engines, models
 from eraser.engines import learned
 from eraser.errors import ModelError
 from eraser.fetch import download
+from tests.conftest import ROOT
 from tests.model_host import pin
 from tests.onnx_models import migan_like
 
@@ -85,6 +91,31 @@ def test_a_failed_download_says_why_and_leaves_nothing_behind(host, payload, tmp
         fetch(host, path, tmp_path, payload, read_timeout=1.0)
     assert time.monotonic() - start < 8
     assert list(tmp_path.iterdir()) == []  # no model.onnx, no partial file
+
+
+def test_a_pull_killed_outright_leaves_a_partial_file_that_the_next_pull_removes(host, payload, tmp_path):
+    # A download in another process, stuck waiting for headers, is killed with SIGKILL: it cannot
+    # clean up after itself.
+    code = ("import sys; from pathlib import Path; from eraser.fetch import download; "
+            "download(sys.argv[1], Path(sys.argv[2]), size=int(sys.argv[3]), sha256='0' * 64)")
+    pull = subprocess.Popen([sys.executable, "-c", code, f"{host}/hang", str(tmp_path / "model.onnx"), str(len(payload))],
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 20
+        while not list(tmp_path.glob(".model.onnx.*.partial")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        pull.send_signal(signal.SIGKILL)
+        pull.wait()
+    (leftover,) = tmp_path.glob(".model.onnx.*.partial")
+    # A download still running in this process holds a lock on its partial file: it stays.
+    running = tmp_path / ".model.onnx.running.partial"
+    running.write_bytes(b"half")
+    with open(running, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        fetch(host, "/good", tmp_path, payload)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "model.onnx"]
+    assert not leftover.exists()
 
 
 def test_the_deadline_stops_a_download_that_keeps_going(host, payload, tmp_path):
