@@ -6,8 +6,10 @@ on 127.0.0.1 with S3's presigned-URL rules in front (s3_double.py)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -281,3 +283,11 @@ def test_each_unusable_s3_setting_is_one_sentence(env, problem):
         Settings.from_env(env)
     assert caught.value.problems == [problem]
     assert "hunter2" not in str(caught.value)
+
+
+def test_the_documented_lifecycle_rule_is_accepted_by_a_bucket(s3):
+    text = (ROOT / "docs" / "deployment.md").read_text()
+    rule = json.loads(re.search(r"```json\n(.*?)```", text, re.S).group(1))
+    s3.client.put_bucket_lifecycle_configuration(Bucket=s3.bucket, LifecycleConfiguration=rule)
+    [kept] = s3.client.get_bucket_lifecycle_configuration(Bucket=s3.bucket)["Rules"]
+    assert kept["Filter"] == {"Prefix": "results/"} and kept["Expiration"] == {"Days": 1}
