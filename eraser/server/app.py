@@ -191,7 +191,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
             log.warning("erase stopped after %.0f s (ERASER_JOB_TIMEOUT)", settings.job_timeout)
             return contract_error("AI_SERVICE_TIMEOUT")
         except StoreFull as full:
-            log.warning("no room for the result (%s): refused", full)
+            log.warning("result refused for now: %s", full)
             return contract_error("AI_SERVICE_FLOW_RESTRICTION", retry_after=60)
         except StoreFailed as failed:
             log.error("result not stored: %s", failed)
