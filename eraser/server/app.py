@@ -31,7 +31,7 @@ from eraser.server.checks import ContractError, check_file
 from eraser.server.gate import Gate, Load
 from eraser.server.jobs import erase_job, warm_up
 from eraser.server.settings import MB, Settings
-from eraser.server.storage import LocalDirStore, ResultStore, StoreFull, result_bound
+from eraser.server.storage import ResultStore, StoreFailed, StoreFull, open_store, result_bound
 from eraser.server.workers import JobCancelled, JobTimeout, Workers
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
     worker process, so it must be a module-level function)."""
     if not settings.api_keys:
         raise ValueError("no API key configured: set ERASER_API_KEYS (a server must not accept everyone)")
-    store = store or LocalDirStore(settings.result_dir, settings.store_mb * MB)
+    store = store or open_store(settings)
     keys = [key.encode() for key in settings.api_keys]
     workers = Workers(settings.workers, settings.job_timeout, warm_up=(warm_up, settings.engine))
 
@@ -93,8 +93,13 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         # Every key is compared, so the time taken does not say which one nearly matched.
         return any([hmac.compare_digest(given, known) for known in keys])
 
-    async def run_job(request: Request, image: bytes, mask: bytes) -> str:
-        """The stored result's token; the job is stopped, and nothing stored, if the client goes.
+    def keep(data: bytes, media_type: str, room) -> tuple[str, str | None]:
+        """Store a result: its token, and its URL when the store serves it itself."""
+        token = store.put(data, media_type, clock() + settings.result_ttl, room)
+        return token, store.url(token, settings.result_ttl)
+
+    async def run_job(request: Request, image: bytes, mask: bytes) -> tuple[str, str | None]:
+        """The stored result (keep()); the job is stopped, and nothing stored, if the client goes.
         Its room in the store is held from the job's turn until the result is stored, and
         given back on every other path (refusal, failure, time limit, client gone)."""
         loop = asyncio.get_running_loop()
@@ -114,7 +119,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
             finally:
                 disconnect.cancel()
             data, media_type = job.result()  # JobTimeout, ContractError...: what the worker raised
-            return await loop.run_in_executor(None, store.put, data, media_type, clock() + settings.result_ttl, room)
+            return await loop.run_in_executor(None, keep, data, media_type, room)
         finally:
             room.release()  # a no-op once put() has counted the result instead
 
@@ -176,7 +181,7 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
             files.append(await upload.read())
             await upload.close()  # its spooled copy goes; a waiting request holds its bytes once
         try:
-            token = await run_job(request, *files)
+            token, url = await run_job(request, *files)
         except ContractError as err:
             return contract_error(err.code)
         except JobCancelled:
@@ -186,13 +191,16 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
             log.warning("erase stopped after %.0f s (ERASER_JOB_TIMEOUT)", settings.job_timeout)
             return contract_error("AI_SERVICE_TIMEOUT")
         except StoreFull as full:
-            log.warning("no room for the result (%s): refused", full)
+            log.warning("result refused for now: %s", full)
             return contract_error("AI_SERVICE_FLOW_RESTRICTION", retry_after=60)
+        except StoreFailed as failed:
+            log.error("result not stored: %s", failed)
+            return contract_error("SERVICE_INTERNAL_ERROR")
         except Exception:
             log.exception("erase failed")
             return contract_error("SERVICE_INTERNAL_ERROR")
         origin = settings.public_url or str(request.base_url).rstrip("/")
-        return contract.success_body(f"{origin}{RESULTS_PATH}/{token}")
+        return contract.success_body(url or f"{origin}{RESULTS_PATH}/{token}")
 
     @app.get(RESULTS_PATH + "/{token}", response_class=Response,
              responses={200: {"content": {"image/*": {}}, "description": "the erased image"},

@@ -18,8 +18,8 @@ from eraser import engines
 from eraser.engines import learned
 from eraser.server.app import create_app
 from eraser.server.protocol import guarded_h11
-from eraser.server.settings import MB, Settings
-from eraser.server.storage import LocalDirStore
+from eraser.server.settings import Settings
+from eraser.server.storage import open_store
 
 
 def _check_address(host: str, port: int) -> None:
@@ -31,14 +31,6 @@ def _check_address(host: str, port: int) -> None:
             probe.bind(address)
     except OSError as exc:  # socket.gaierror included
         raise ValueError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --host or --port.") from None
-
-
-def open_store(settings: Settings) -> LocalDirStore:
-    try:
-        return LocalDirStore(settings.result_dir, settings.store_mb * MB)
-    except OSError as exc:
-        raise ValueError(f"ERASER_RESULT_DIR '{settings.result_dir}' cannot be created or written "
-                         f"({exc.strerror or exc}): choose another directory.") from None
 
 
 def server_config(app, host: str = "127.0.0.1", port: int = 8000, **options) -> uvicorn.Config:

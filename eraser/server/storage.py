@@ -1,8 +1,9 @@
 """Where erased images wait for their download: behind an unguessable token, until they expire.
 
-ResultStore is the whole interface the app uses, so results can move to S3-compatible storage
-(docs/deployment.md, "Several replicas") without touching the app. The store's rules (what a request
-reserves, when the store counts as full, how it recovers when it cannot be written) are in
+ResultStore is the whole interface the app uses: LocalDirStore keeps results in one directory,
+S3ResultStore (eraser/server/s3store.py) in a bucket several replicas share (docs/deployment.md,
+"Several replicas"); open_store() picks the one the settings ask for. The stores' rules (what a
+request reserves, when a store counts as full, how it recovers when it cannot be written) are in
 docs/server.md.
 """
 
@@ -19,7 +20,12 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from eraser.server.settings import MB, Settings
+
+if TYPE_CHECKING:
+    from eraser.server.s3store import S3ResultStore
 
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # secrets.token_urlsafe(32): 256 random bits
 _TOKEN = re.compile(TOKEN_PATTERN)
@@ -42,7 +48,12 @@ def result_bound(upload_bytes: int, width: int, height: int) -> int:
 
 class StoreFull(Exception):
     """No new result can be kept now: the store is at its size limit, the disk is full, or the
-    store cannot be written (it recovers from that by itself)."""
+    store cannot be written (it recovers from that by itself). The client may retry later: 503."""
+
+
+class StoreFailed(Exception):
+    """The store refused a result for a reason retrying will not fix (access denied, no such
+    bucket, no credentials): the deployment needs fixing, so the request gets 500."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ class Reservation:
     release() gives back whatever is still held. Each may be called from any thread, in any
     order, any number of times; once released, it can no longer be held."""
 
-    def __init__(self, store: LocalDirStore, size: int):
+    def __init__(self, store: LocalDirStore | S3ResultStore, size: int):
         self.store, self.size = store, size
         self.state = "new"  # then "held", then "done"; or "new" then "done"
 
@@ -77,8 +88,12 @@ class ResultStore(Protocol):
         """Keep data until expires_at, in the room held for it; return its token. StoreFull when
         it cannot be kept."""
 
+    def url(self, token: str, seconds: float) -> str | None:
+        """Where the client downloads the result for the next `seconds`, when not from this server
+        at /results/<token>: a presigned URL into a bucket, say."""
+
     def get(self, token: str, now: float) -> Stored | None:
-        """The result, or None when unknown or expired."""
+        """The result, or None when unknown, expired, or served by url() instead."""
 
     def purge(self, now: float) -> int:
         """Delete what expired before now; return how many results went."""
@@ -88,6 +103,27 @@ class ResultStore(Protocol):
 
     def recheck(self) -> None:
         """If the store could not be written, try again (called every second or so)."""
+
+
+def open_store(settings: Settings) -> ResultStore:
+    """The store the settings ask for, checked now: ValueError with one sentence if it cannot be used."""
+    if settings.s3_bucket:
+        # Imported here: boto3 is loaded only by servers that use a bucket.
+        from eraser.server.s3store import S3ResultStore
+
+        store = S3ResultStore(settings.s3_bucket, settings.s3_prefix, settings.s3_endpoint_url)
+        try:
+            store.check()
+        except StoreFailed as why:
+            where = settings.s3_endpoint_url or "AWS"
+            raise ValueError(f"ERASER_S3_BUCKET '{settings.s3_bucket}' at {where} cannot be used ({why}): check the "
+                             "bucket's name, ERASER_S3_ENDPOINT_URL, and the AWS credentials and region.") from None
+        return store
+    try:
+        return LocalDirStore(settings.result_dir, settings.store_mb * MB)
+    except OSError as exc:
+        raise ValueError(f"ERASER_RESULT_DIR '{settings.result_dir}' cannot be created or written "
+                         f"({exc.strerror or exc}): choose another directory.") from None
 
 
 class LocalDirStore:
@@ -140,6 +176,9 @@ class LocalDirStore:
 
     def reservation(self, size: int) -> Reservation:
         return Reservation(self, size)
+
+    def url(self, token: str, seconds: float) -> None:
+        return None  # served by the app at /results/<token>
 
     def _hold(self, room: Reservation) -> None:
         try:

@@ -24,10 +24,12 @@ from .support import free_port, scene
 START_TIMEOUT = 20.0
 
 
-def _serve(tmp_path, keys: str | None):
+def _serve(tmp_path, keys: str | None, **settings: str):
+    """`serve` started in tmp_path with these ERASER_* settings (and keys); (process, origin, output
+    until it listens)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ERASER_", "AILAB_"))}
-    env.update(PYTHONPATH=str(ROOT), ERASER_RESULT_DIR=str(tmp_path / "results"), ERASER_ENGINE="telea")
+    env.update(PYTHONPATH=str(ROOT), ERASER_RESULT_DIR=str(tmp_path / "results"), ERASER_ENGINE="telea", **settings)
     if keys is not None:
         env["ERASER_API_KEYS"] = keys
     process = subprocess.Popen([sys.executable, "-m", "eraser", "serve", "--port", str(port)],
