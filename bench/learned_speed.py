@@ -45,7 +45,7 @@ LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended":
 def _make_inputs(folder: Path) -> None:
     import numpy as np
 
-    from tests.photos import blob, encode, scene
+    from bench.inputs import blob, encode, scene
 
     pixels = scene(WIDTH, HEIGHT)
     mask = blob(WIDTH, HEIGHT, (WIDTH // 2, HEIGHT * 2 // 3), BLOB)
@@ -94,8 +94,8 @@ def _run_child(name: str, model: str, photo_path: str, mask_path: str, repeats: 
     if options:
         _apply_options(options)
 
+    from bench.inputs import blob, scene
     from eraser import Photo, engines, erase, load_mask
-    from tests.photos import blob, scene
 
     start = time.perf_counter()
     engine = engines.get(name, model).load()

@@ -11,7 +11,7 @@ import eraser
 from eraser import Photo
 from eraser.errors import EngineError, EraserError
 from eraser.images import MIN_SIDE
-from tests.photos import encode
+from tests.support.photos import encode
 
 COLUMN = 704  # the page's column on a laptop, until the browser reports another width
 MAX_HEIGHT = 520

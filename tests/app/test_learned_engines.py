@@ -8,7 +8,7 @@ import pytest
 from eraser import models
 from eraser.engines import learned
 from tests.app.test_erase_page import edit, erase_box, upload
-from tests.model_host import hosted_migan
+from tests.support.model_host import hosted_migan
 
 
 @pytest.fixture
@@ -45,7 +45,8 @@ def test_a_model_that_cannot_be_fetched_is_replaced_by_patchmatch_with_a_message
     erase_box(app, canvas)
     step = edit(app).current
     assert edit(app).erased and step.engine == "Local, PatchMatch"
-    assert step.note.startswith("Could not download migan_pipeline_v2.onnx") and step.note.endswith("Erased with PatchMatch instead.")
+    assert step.note.startswith("Could not download migan_pipeline_v2.onnx")
+    assert step.note.endswith("Erased with PatchMatch instead.")
     assert "Erased with PatchMatch instead." in app.caption[0].value
     learned.forget()
 
@@ -53,4 +54,6 @@ def test_a_model_that_cannot_be_fetched_is_replaced_by_patchmatch_with_a_message
 def test_automatic_without_its_model_says_so_in_plain_words(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
-    assert edit(app).current.note == "The learned model is not available on this server, so PatchMatch filled the object."
+    assert edit(app).current.note == (
+        "The learned model is not available on this server, so PatchMatch filled the object."
+    )

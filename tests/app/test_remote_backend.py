@@ -5,7 +5,7 @@ import pytest
 from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 
 from tests.app.test_erase_page import button, edit, erase_box, pixels, upload
-from tests.remote.support import KEY, make_app, serving
+from tests.support.remote import KEY, make_app, serving
 
 
 @pytest.fixture(scope="module")

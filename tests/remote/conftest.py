@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from .support import Clock, RawServer, Scripted, make_app, serving
+from tests.support.remote import Clock, RawServer, Scripted, make_app, serving
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from eraser import contract
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
 from eraser.remote.client import MAX_ANSWER_BYTES
-
-from .support import KEY, encode, scene
+from tests.support.remote import KEY, encode, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 5.0, "max_attempts": 1, "allow_local": True}
+GZIP = {"Content-Encoding": "gzip"}
 
 
 def refused(fake, **options):
@@ -45,7 +45,7 @@ def test_a_small_gzip_answer_is_read(scripted):
     photo, _ = scene()
     scripted.files["/files/out.png"] = (200, encode(photo.pixels), {})
     body = contract.success_body(scripted.origin + "/files/out.png")
-    scripted.answers.append((200, gzip.compress(json.dumps(body).encode()), "application/json", {"Content-Encoding": "gzip"}))
+    scripted.answers.append((200, gzip.compress(json.dumps(body).encode()), "application/json", GZIP))
     assert RemoteEraser(KEY, scripted.origin, **FAST).erase(*scene()).attempts == 1
 
 
@@ -80,7 +80,7 @@ def test_an_encoding_we_do_not_read_is_refused(scripted, encoding):
 
 
 def test_a_damaged_gzip_answer_is_refused(scripted):
-    scripted.answers.append((200, gzip.compress(b'{"a": 1}')[:-12] + b"garbage!", "application/json", {"Content-Encoding": "gzip"}))
+    scripted.answers.append((200, gzip.compress(b'{"a": 1}')[:-12] + b"garbage!", "application/json", GZIP))
     assert refused(scripted).code == "BAD_RESPONSE"
 
 
@@ -98,7 +98,8 @@ def test_a_key_echoed_in_code_or_request_id_is_blanked(scripted, caplog):
     photo, _ = scene()
     scripted.answers.clear()
     scripted.files["/files/out.png"] = (200, encode(photo.pixels), {})
-    scripted.answer_json(200, {**contract.success_body(scripted.origin + "/files/out.png"), "request_id": "id-" + KEY * 3})
+    body = contract.success_body(scripted.origin + "/files/out.png")
+    scripted.answer_json(200, {**body, "request_id": "id-" + KEY * 3})
     result = RemoteEraser(KEY, scripted.origin, **FAST).erase(*scene())
     assert result.request_id.startswith("id-[key]") and len(result.request_id) <= 64
     said = " ".join([str(error), repr(error), repr(vars(error)), repr(result), caplog.text])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -15,8 +15,7 @@ from eraser.images import Photo
 from eraser.masks import grow
 from eraser.pipeline import DEFAULT_GROW
 from eraser.remote import RemoteEraser
-
-from .support import KEY, Flaky, encode, make_app, scene
+from tests.support.remote import KEY, Flaky, encode, make_app, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 30.0, "timeout": 20.0, "allow_local": True}
@@ -70,7 +69,7 @@ def test_keeps_format_name_and_alpha(server):
 def test_records_when_the_url_expires(server, clock):
     clock.now = 1_700_000_000.0
     result = client(server, clock=clock).erase(*scene())
-    assert result.expires_at == datetime.fromtimestamp(clock.now, timezone.utc) + timedelta(hours=24)
+    assert result.expires_at == datetime.fromtimestamp(clock.now, UTC) + timedelta(hours=24)
     clock.advance(24 * 3600 + 1)  # the server shares the clock: its URL is now gone, our bytes are not
     assert requests.get(result.image_url, timeout=10).status_code == 404
     assert Photo.open(result.data).size == (160, 120)
@@ -175,7 +174,7 @@ def test_twenty_at_once_each_gets_its_own_result(tmp_path, start):
         results = list(pool.map(lambda job: remote.erase(*job), jobs))
     # The server may change pixels under the client's widening of the mask, widened again by it.
     grown = grow(grow(jobs[0][1], DEFAULT_GROW), DEFAULT_GROW)
-    for (photo, mask), colour, result in zip(jobs, colours, results):
+    for (photo, mask), colour, result in zip(jobs, colours, results, strict=True):
         served = Photo.open(result.data)  # what the server made, before our paste-back
         assert np.array_equal(served.pixels[~grown], photo.pixels[~grown])
         # Inside the mask the server filled in this image's own background, nobody else's.

@@ -11,8 +11,7 @@ import pytest
 from eraser import contract
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
-
-from .support import KEY, Flaky, make_app, scene
+from tests.support.remote import KEY, Flaky, make_app, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 0.5, "max_attempts": 3, "allow_local": True}

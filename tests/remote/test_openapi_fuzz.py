@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from eraser import contract
-
-from .support import KEY, make_app, serving
+from tests.support.remote import KEY, make_app, serving
 
 MAX_EXAMPLES = 40  # per operation; bounded so the suite stays quick
 

@@ -8,14 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from eraser.engines import learned
 from eraser.server.run import prepare_engine
 from eraser.server.workers import Workers
-from tests.conftest import ROOT
-from tests.model_host import hosted_migan
-
-from .support import free_port
+from tests.support import ROOT, free_port
+from tests.support.model_host import hosted_migan
 
 
 def serve_refused(tmp_path, **env):

@@ -16,8 +16,7 @@ from eraser import contract, engines
 from eraser.images import Photo
 from eraser.server import LocalDirStore, Settings, create_app
 from eraser.server.app import MAX_BODY_BYTES
-
-from .support import KEY, crashing_erase, encode, failing_erase, make_app, mask_png, scene, stalling_erase
+from tests.support.remote import KEY, crashing_erase, encode, failing_erase, make_app, mask_png, scene, stalling_erase
 
 URL_TIMEOUT = 30
 
@@ -114,7 +113,8 @@ def test_a_header_declaring_a_huge_image_is_a_resolution_error(server, good):
 
     # 30000 x 30000 declared in a few dozen bytes: refused from the header, never decoded.
     header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
-    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
     assert_error(post(server, bomb, good[1]), "FILE_RESOLUTION_EXCEEDS_LIMITS")
 
 
@@ -230,7 +230,8 @@ def test_health_and_openapi(server):
     assert health.status_code == 200 and health.json()["status"] == "ok"
     doc = requests.get(server + "/openapi.json", timeout=URL_TIMEOUT).json()
     operation = doc["paths"][contract.PATH]["post"]
-    fields = doc["components"]["schemas"][operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+    fields = doc["components"]["schemas"][schema]
     assert set(fields["required"]) == {contract.IMAGE_FIELD, contract.MASK_FIELD}
     assert doc["components"]["securitySchemes"]["APIKeyHeader"]["name"] == contract.KEY_HEADER
 

@@ -15,8 +15,8 @@ import requests
 from eraser import contract
 from eraser.server import Settings, create_app
 from eraser.server.app import MAX_BODY_BYTES
+from tests.support.remote import KEY, STALL_SECONDS, encode, make_app, mask_png, scene, stalling_erase
 
-from .support import KEY, STALL_SECONDS, encode, make_app, mask_png, scene, stalling_erase
 from .test_server import URL_TIMEOUT, assert_error, post, wait_for_in_flight
 
 QUICK = {"header_timeout": 1.0, "body_timeout": 1.0}
@@ -119,7 +119,8 @@ def test_a_wrong_key_flood_costs_only_headers(tmp_path, start, sockets, good):
 def test_a_wrong_key_with_a_body_still_reads_the_401(server):
     # requests sends the whole 6 MB body; the server answers without reading it and closes.
     response = requests.post(server + contract.PATH, data=bytes(MAX_BODY_BYTES), timeout=URL_TIMEOUT,
-                             headers={contract.KEY_HEADER: "wrong", "content-type": "multipart/form-data; boundary=zzz"})
+                             headers={contract.KEY_HEADER: "wrong",
+                                      "content-type": "multipart/form-data; boundary=zzz"})
     assert_error(response, "ERROR_USER_NOT_EXISTS")
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from eraser import EngineError, ImageError, MaskError, Photo, erase, load_mask
 from eraser.images import MAX_FILE_BYTES
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 from tests.unit.cli import run_cli
 
 GOOD = scene(64, 48)

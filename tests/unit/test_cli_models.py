@@ -3,8 +3,8 @@
 import numpy as np
 from PIL import Image
 
-from tests.onnx_models import migan_like
-from tests.photos import blob, encode, scene
+from tests.support.onnx_models import migan_like
+from tests.support.photos import blob, encode, scene
 from tests.unit.cli import run_cli
 
 
@@ -46,7 +46,8 @@ def test_erase_with_a_model_file_says_its_checksum_is_not_checked(tmp_path):
 def test_a_model_that_fails_its_self_check_is_exit_2_and_one_error_line(tmp_path):
     photo_and_mask(tmp_path)
     migan_like(tmp_path / "inverted.onnx", invert=True)
-    done = run_cli("erase", "street.png", "mask.png", "--engine", "migan", "--model-file", "inverted.onnx", cwd=tmp_path)
+    done = run_cli("erase", "street.png", "mask.png", "--engine", "migan", "--model-file", "inverted.onnx",
+                   cwd=tmp_path)
     assert done.returncode == 2 and not (tmp_path / "street_erased.png").exists()
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "failed its self-check" in errors[0] and "Traceback" not in done.stderr

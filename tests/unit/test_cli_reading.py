@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eraser import cli
-from tests.photos import blob, encode, scene
+from tests.support.photos import blob, encode, scene
 from tests.unit.limits import run_limited
 
 PHOTO = encode(scene(96, 64))

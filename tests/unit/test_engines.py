@@ -7,7 +7,7 @@ import pytest
 from eraser import Photo, engines, erase
 from eraser.engines.base import windows
 from eraser.masks import grow
-from tests.photos import blob, encode, scene
+from tests.support.photos import blob, encode, scene
 
 W, H = 480, 360
 

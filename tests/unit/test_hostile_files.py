@@ -10,8 +10,8 @@ from PIL import Image
 
 from eraser import ImageError, Photo, erase, images, jpeg, load_mask
 from eraser.images import MAX_JPEG_EXIF
-from tests.hostile import big_exif, hostile_files, noisy_exif, palette_png, saved, scan_bomb
-from tests.photos import blob, encode, scene
+from tests.support.hostile import big_exif, hostile_files, noisy_exif, palette_png, saved, scan_bomb
+from tests.support.photos import blob, encode, scene
 from tests.unit.limits import run_limited
 
 HOSTILE = hostile_files()

@@ -13,8 +13,8 @@ from PIL import Image, ImageCms
 
 from eraser import Photo, erase
 from eraser.jpeg import _standard_tables, count_scans
-from tests.hostile import saved
-from tests.photos import blob, scene
+from tests.support.hostile import saved
+from tests.support.photos import blob, scene
 
 WIDTH, HEIGHT = 501, 371  # not whole MCUs, so the right and bottom edges are partial
 SUBSAMPLING = {"4:4:4": (0, (8, 8)), "4:2:2": (1, (16, 8)), "4:2:0": (2, (16, 16))}
@@ -82,7 +82,10 @@ def test_ten_keep_erasing_steps_leave_untouched_blocks_bit_identical(sampling, p
     assert 0.02 < touched.mean() < 0.5  # the fills did change something, not everything
     # Coefficients: every untouched MCU's blocks are the original's, component by component.
     for before, after, (fh, fv) in zip(
-        _coefficients(original, tmp_path), _coefficients(result, tmp_path), [(mcu[0] // 8, mcu[1] // 8), (1, 1), (1, 1)]
+        _coefficients(original, tmp_path),
+        _coefficients(result, tmp_path),
+        [(mcu[0] // 8, mcu[1] // 8), (1, 1), (1, 1)],
+        strict=True,
     ):
         assert before.shape == after.shape
         blocks = np.repeat(np.repeat(touched, fv, 0), fh, 1)[: before.shape[0], : before.shape[1]]

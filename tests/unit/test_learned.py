@@ -12,9 +12,9 @@ from eraser import Photo, engines, erase, models
 from eraser.engines import learned, selfcheck
 from eraser.errors import ModelError
 from eraser.masks import grow
-from tests.model_host import pin
-from tests.onnx_models import lama_like, migan_like
-from tests.photos import blob, encode
+from tests.support.model_host import pin
+from tests.support.onnx_models import lama_like, migan_like
+from tests.support.photos import blob, encode
 
 BUILDERS = {"migan": migan_like, "lama": lama_like}
 RED, BLUE = (200, 40, 30), (30, 60, 210)
@@ -72,7 +72,8 @@ def test_each_object_is_filled_from_its_own_side_and_nothing_else_changes(model_
 def test_lama_pads_a_long_thin_window_and_scales_a_large_one_back(model_files):
     engine = engines.get("lama", model_files["lama"])
     wide = two_colour_photo(1400, 300)[:, :600]  # all red: one window 600 x ~300 after scaling
-    for photo, mask in (with_objects(wide, ((300, 150), 200)), with_objects(two_colour_photo(2400, 1800)[:, :1100], ((550, 900), 900))):
+    tall = two_colour_photo(2400, 1800)[:, :1100]
+    for photo, mask in (with_objects(wide, ((300, 150), 200)), with_objects(tall, ((550, 900), 900))):
         result = erase(photo, mask, engine=engine, grow=0)
         assert result.size == photo.size
         assert np.abs(result.pixels[mask].astype(int) - RED).max() < 30

@@ -7,7 +7,7 @@ import numpy as np
 
 from eraser import Photo, erase
 from eraser.engines.base import _add_grain
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 
 WIDTH, HEIGHT = 2000, 1500
 FLOAT_FRAME = WIDTH * HEIGHT * 3 * 4  # one float32 copy of the frame: 36 MB

@@ -13,8 +13,8 @@ from eraser import engines, models
 from eraser.engines import learned
 from eraser.errors import ModelError
 from eraser.fetch import download
-from tests.model_host import pin
-from tests.onnx_models import migan_like
+from tests.support.model_host import pin
+from tests.support.onnx_models import migan_like
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 
 from eraser import MaskError, Photo, erase
 from eraser.pipeline import MIN_LEFT
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 from tests.unit.cli import run_cli
 
 WIDTH, HEIGHT = 320, 240
