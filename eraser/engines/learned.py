@@ -8,8 +8,8 @@ A subclass says how its model wants a window (`feed`) and how to read its answer
 from __future__ import annotations
 
 import threading
-from abc import abstractmethod
 import time
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 

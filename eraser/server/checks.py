@@ -13,8 +13,10 @@ from PIL import Image
 
 from eraser import contract
 from eraser.errors import ImageError, MaskError
-from eraser.images import Photo
-from eraser.images import looks_accepted  # 415 (not ours) vs 400 (damaged)
+from eraser.images import (
+    Photo,
+    looks_accepted,  # 415 (not ours) vs 400 (damaged)
+)
 from eraser.masks import load_mask
 
 

@@ -76,12 +76,13 @@ class Settings:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query \
                     or parts.fragment or parts.username:
-                problems.append(f"ERASER_PUBLIC_URL must be an origin such as https://erase.example.org, not {self.public_url!r}.")
+                problems.append("ERASER_PUBLIC_URL must be an origin such as https://erase.example.org, "
+                                f"not {self.public_url!r}.")
         if problems:
             raise SettingsError(problems)
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "Settings":
+    def from_env(cls, environ=os.environ) -> Settings:
         problems, values = [], {}
         kinds = {f.name: f.type for f in fields(cls)}
         for name, (variable, *_) in LIMITS.items():

@@ -81,7 +81,7 @@ class LocalDirStore:
         # The renames make each file appear whole, so get() and purge() never read half of one.
         written = []
         try:
-            for path, content in zip(self._paths(token), (record, data)):
+            for path, content in zip(self._paths(token), (record, data), strict=True):
                 partial = path.with_name(f".{path.name}{PARTIAL}")
                 written.append(partial)
                 partial.write_bytes(content)
