@@ -15,7 +15,6 @@ class AutoEngine(Engine):
     name = "auto"
     title = "Automatic"
     label = "Automatic (recommended)"
-    summary = "chooses by the mask's shape: thin strokes to telea, objects to migan (patchmatch without it) (default)"
     # A window whose widest stroke is at most this half-width (px) counts as thin.
     thin_radius = 8.0
 

@@ -25,7 +25,6 @@ class Engine(ABC):
     name: str
     title: str  # what a person is told filled their photo
     label: str  # how the app offers it, in a person's words
-    summary: str
     # Windows larger than this (longest side, px) are scaled down before `inpaint`.
     max_side: int | None = None
     # Context kept around a region, as a share of its size, and at least `min_margin` px.
