@@ -9,20 +9,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from eraser import contract, engines
+from eraser.errors import SettingsError
 from eraser.pipeline import DEFAULT_GROW
 
 MB = 2**20
-
-
-class SettingsError(ValueError):
-    """One or more settings are unusable; each problem is one sentence.
-
-    str() puts them on separate lines, each after the first prefixed "error: " as the CLI
-    prefixes the first, so `serve` prints one `error:` line per bad setting."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\nerror: ".join(problems))
-        self.problems = problems
 
 
 # name: (environment variable, lowest, highest, what it is). Numbers outside, nan and inf are refused.

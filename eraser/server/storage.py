@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from eraser.errors import StoreFull
+
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # secrets.token_urlsafe(32): 256 random bits
 _TOKEN = re.compile(TOKEN_PATTERN)
 PARTIAL = ".partial"
-
-
-class StoreFull(Exception):
-    """The store is at its size limit (or the disk is full): no new result can be kept now."""
 
 
 @dataclass(frozen=True)
