@@ -1,4 +1,4 @@
-"""Fixtures for the remote tests; the servers and pictures themselves are in support.py."""
+"""Fixtures for the remote tests; the servers and pictures themselves are in tests/support/remote.py."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ def refused(fake, **options):
     return caught.value
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_capped_after_decompression(scripted):
     bomb = gzip.compress(b" " * (64 * 2**20))  # 64 MB of spaces in about 64 KB
     scripted.answers.append((200, bomb, "application/json", {"Content-Encoding": "gzip"}))
@@ -60,6 +61,7 @@ def test_a_declared_length_over_the_cap_is_not_read(scripted):
     assert refused(scripted).code == "BAD_RESPONSE"
 
 
+@pytest.mark.slow
 def test_a_trickled_answer_meets_the_deadline(scripted):
     scripted.answers.append((200, [(0.2, b" ")] * 12, "application/json", {}))  # 2.4 s, a byte at a time
     began = time.monotonic()

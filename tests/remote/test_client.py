@@ -31,6 +31,7 @@ def outside_unchanged(result, photo, mask):
     return np.array_equal(result.photo.pixels[~widened], photo.pixels[~widened])
 
 
+@pytest.mark.slow
 def test_success(server):
     photo, mask = scene()
     result = client(server).erase(photo, mask)
@@ -41,6 +42,7 @@ def test_success(server):
     assert Photo.open(result.data).size == photo.size  # the downloaded bytes are kept
 
 
+@pytest.mark.slow
 def test_the_mask_widens_like_local_erasing_so_halos_go(server):
     photo, mask = scene()
     pixels = np.array(photo.pixels)
@@ -55,6 +57,7 @@ def test_the_mask_widens_like_local_erasing_so_halos_go(server):
     assert np.array_equal(exact.photo.pixels[halo], pixels[halo])
 
 
+@pytest.mark.slow
 def test_keeps_format_name_and_alpha(server):
     pixels = np.full((64, 80, 4), 200, np.uint8)
     pixels[..., 3] = np.arange(80, dtype=np.uint8)[None, :] * 3
@@ -66,6 +69,7 @@ def test_keeps_format_name_and_alpha(server):
     assert np.array_equal(result.photo.alpha, photo.alpha)
 
 
+@pytest.mark.slow
 def test_records_when_the_url_expires(server, clock):
     clock.now = 1_700_000_000.0
     result = client(server, clock=clock).erase(*scene())
@@ -91,6 +95,7 @@ def _noise_photo(width, height, seed=1):
     return Photo.open(encode(pixels), name="noise.png")
 
 
+@pytest.mark.slow
 def test_photo_over_3mb_sends_a_window(server):
     photo = _noise_photo(1500, 1200)  # about 5.4 MB as PNG
     assert len(photo.encode()) > contract.SAFE_FILE_BYTES
@@ -111,6 +116,7 @@ def _gradient(width, height):
     return Photo.open(encode(pixels)), pixels
 
 
+@pytest.mark.slow
 def test_photo_4096_wide_sends_a_window_below_the_limit(server):
     photo, _ = _gradient(4500, 60)
     mask = np.zeros((60, 4500), bool)
@@ -121,6 +127,7 @@ def test_photo_4096_wide_sends_a_window_below_the_limit(server):
     assert result.photo.size == (4500, 60) and outside_unchanged(result, photo, mask)
 
 
+@pytest.mark.slow
 def test_mask_box_over_the_limit_is_downscaled_and_pasted_back_at_full_size(server):
     photo, pixels = _gradient(4400, 80)
     mask = np.zeros((80, 4400), bool)
@@ -134,6 +141,7 @@ def test_mask_box_over_the_limit_is_downscaled_and_pasted_back_at_full_size(serv
     assert np.abs(result.photo.pixels[mask].astype(int) - pixels[mask].astype(int)).mean() < 12
 
 
+@pytest.mark.slow
 def test_retries_a_server_that_fails_a_few_times(tmp_path, start):
     failures = ["AI_SERVICE_FLOW_RESTRICTION", "SERVICE_INTERNAL_ERROR",
                 (502, b"<html>bad gateway</html>", "text/html")]
@@ -165,6 +173,7 @@ def test_wrong_key_from_the_real_server(server):
     assert "key" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_twenty_at_once_each_gets_its_own_result(tmp_path, start):
     origin = start(make_app(tmp_path, workers=4))
     remote = client(origin, budget=120, timeout=60)

@@ -80,6 +80,7 @@ def test_success_without_an_image_url_is_a_bad_response(scripted):
     assert erase_against(scripted).code == "BAD_RESPONSE"
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured(scripted):
     status, body = contract.error_body("AI_SERVICE_FLOW_RESTRICTION")
     scripted.answer_json(status, body, {"Retry-After": "1"})
@@ -104,6 +105,7 @@ def test_dropped_connections_are_retried_then_reported(raw_server):
     assert (error.code, error.retryable) == ("CONNECTION_FAILED", True) and dropper.connections == 3
 
 
+@pytest.mark.slow
 def test_timeouts_are_retried_within_the_budget(raw_server):
     hanger = raw_server("hang")
     began = time.monotonic()

@@ -22,6 +22,7 @@ def everything_said(error: BaseException) -> str:
                      repr(vars(error))])
 
 
+@pytest.mark.slow
 def test_key_never_leaks(tmp_path, start, raw_server, scripted, caplog, capsys):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's connection chatter included
     flaky = Flaky(make_app(tmp_path), ["AI_SERVICE_FLOW_RESTRICTION"])

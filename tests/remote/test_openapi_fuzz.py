@@ -14,6 +14,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from eraser import contract
 from tests.support.remote import KEY, make_app, serving
 
+# Hundreds of generated requests against a server with worker processes: the slow tier.
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = 40  # per operation; bounded so the suite stays quick
 
 # The document is read from an app built at import; schemathesis.pytest.from_fixture would defer

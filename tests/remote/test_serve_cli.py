@@ -20,6 +20,9 @@ from eraser.remote import RemoteEraser
 from tests.support import ROOT, free_port
 from tests.support.remote import scene
 
+# Each test starts `python -m eraser serve` in a process of its own: the slow tier.
+pytestmark = pytest.mark.slow
+
 START_TIMEOUT = 20.0
 
 

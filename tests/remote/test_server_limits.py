@@ -94,6 +94,7 @@ def serve(tmp_path, **variables):
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
 
 
+@pytest.mark.slow
 def test_serve_prints_one_error_line_per_bad_setting(tmp_path):
     done = serve(tmp_path, ERASER_RESULT_TTL="nan", ERASER_MAX_QUEUE="-100", ERASER_JOB_TIMEOUT="inf")
     lines = done.stderr.splitlines()
@@ -101,6 +102,7 @@ def test_serve_prints_one_error_line_per_bad_setting(tmp_path):
     assert all(line.startswith("error: ERASER_") for line in lines), done.stderr
 
 
+@pytest.mark.slow
 def test_serve_says_when_the_result_dir_cannot_be_made(tmp_path):
     (tmp_path / "a-file").write_text("not a directory")
     done = serve(tmp_path, ERASER_RESULT_DIR=str(tmp_path / "a-file" / "results"))

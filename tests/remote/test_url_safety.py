@@ -102,6 +102,7 @@ def test_size_cap_while_streaming(scripted):
     assert failure(scripted, max_result_bytes=1000).code == "BAD_RESULT_IMAGE"
 
 
+@pytest.mark.slow
 def test_a_trickling_download_meets_the_deadline(scripted):
     scripted.files["/files/slow"] = (200, [(0.2, b"x")] * 12, {"content-type": "image/png"})
     point_at(scripted, scripted.origin + "/files/slow")

@@ -3,10 +3,14 @@
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.support.photos import blob, encode, scene
 from tests.unit.cli import run_cli
+
+# Each test runs `python -m eraser` in a process of its own: the slow tier.
+pytestmark = pytest.mark.slow
 
 
 def test_engines_lists_one_per_line(tmp_path):

@@ -1,11 +1,15 @@
 """The CLI's learned-model side: listing, pulling without network, and --model-file."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.support.onnx_models import migan_like
 from tests.support.photos import blob, encode, scene
 from tests.unit.cli import run_cli
+
+# Each test runs `python -m eraser` in a process of its own: the slow tier.
+pytestmark = pytest.mark.slow
 
 
 def test_models_lists_each_model_with_size_licence_and_state(tmp_path):

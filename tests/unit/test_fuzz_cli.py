@@ -17,6 +17,9 @@ from tests.support.hostile import hostile_files, saved
 from tests.support.photos import blob, encode, scene
 from tests.unit.limits import run_limited
 
+# Hundreds of `python -m eraser` runs under time and memory limits: the slow tier.
+pytestmark = pytest.mark.slow
+
 WIDTH, HEIGHT = 96, 64
 SECONDS, PEAK_MB = 30, 1536
 PIXELS = scene(WIDTH, HEIGHT, seed=5)

@@ -76,6 +76,7 @@ def test_a_64k_exif_survives_jpeg_to_jpeg_unchanged():
     assert Image.open(io.BytesIO(result)).info["exif"] == Image.open(io.BytesIO(original)).info["exif"]
 
 
+@pytest.mark.slow
 def test_pillow_warnings_do_not_reach_the_terminal(tmp_path, recwarn):
     (tmp_path / "photo.jpg").write_bytes(saved(Image.fromarray(scene(64, 48)), "JPEG", exif=noisy_exif()))
     (tmp_path / "mask.png").write_bytes(encode(blob(64, 48, (30, 20), 10).astype(np.uint8) * 255))

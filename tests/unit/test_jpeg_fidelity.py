@@ -73,6 +73,7 @@ def _keep_erasing(data: bytes, orientation_undo, steps: int = 11):
 
 @pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
 @pytest.mark.parametrize("sampling", list(SUBSAMPLING))
+@pytest.mark.slow
 def test_ten_keep_erasing_steps_leave_untouched_blocks_bit_identical(sampling, progressive, tmp_path):
     subsampling, mcu = SUBSAMPLING[sampling]
     original = _jpeg(subsampling, progressive)
@@ -110,6 +111,7 @@ def test_ten_keep_erasing_steps_leave_untouched_blocks_bit_identical(sampling, p
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
+@pytest.mark.slow
 def test_rotated_photo_keeps_its_stored_layout_and_tag(orientation, tmp_path):
     original = _jpeg(2, False, orientation)
     undo = {3: lambda a: a[::-1, ::-1], 6: lambda a: np.rot90(a, 1), 8: lambda a: np.rot90(a, -1)}[orientation]
@@ -127,6 +129,7 @@ def test_saving_an_unchanged_jpeg_gives_back_the_same_bytes():
     assert Photo.open(original).encode() == original
 
 
+@pytest.mark.slow
 def test_grayscale_jpeg_keeps_its_blocks(tmp_path):
     out = io.BytesIO()
     Image.fromarray(scene(WIDTH, HEIGHT)).convert("L").save(out, "JPEG", quality=85)

@@ -69,6 +69,7 @@ def test_each_object_is_filled_from_its_own_side_and_nothing_else_changes(model_
     assert np.abs(result.pixels[right].astype(int) - BLUE).max() < 30
 
 
+@pytest.mark.slow
 def test_lama_pads_a_long_thin_window_and_scales_a_large_one_back(model_files):
     engine = engines.get("lama", model_files["lama"])
     wide = two_colour_photo(1400, 300)[:, :600]  # all red: one window 600 x ~300 after scaling
@@ -156,6 +157,7 @@ def test_auto_fills_objects_with_migan_when_its_file_is_in_place(monkeypatch, tm
     assert engines.get("auto").load().note == ""
 
 
+@pytest.mark.slow
 def test_auto_without_a_model_falls_back_to_patchmatch_quickly_with_a_note(monkeypatch, tmp_path):
     monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path))
     monkeypatch.delenv("ERASER_OFFLINE")

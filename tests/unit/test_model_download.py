@@ -79,6 +79,7 @@ def test_a_good_download_lands_in_place_with_its_progress(host, payload, tmp_pat
     ("/oversized", "is larger than the expected"),
     ("/hang", "Could not download model.onnx \\(ConnectionError|ReadTimeout"),
 ])
+@pytest.mark.slow
 def test_a_failed_download_says_why_and_leaves_nothing_behind(host, payload, tmp_path, path, message):
     start = time.monotonic()
     with pytest.raises(ModelError, match=message):
