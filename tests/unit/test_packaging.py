@@ -4,6 +4,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import sysconfig
 import tomllib
 import venv
@@ -36,6 +37,22 @@ def test_the_version_is_read_from_the_library():
     assert PYPROJECT["project"]["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "eraser.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", eraser.__version__)
+
+
+@pytest.mark.slow
+def test_the_library_and_its_command_need_neither_the_app_nor_the_server_extra(tmp_path):
+    # What [app] and [server] bring is made unimportable; `eraser erase` must still work.
+    blocked = ["streamlit", "streamlit_drawable_canvas", "fastapi", "uvicorn", "multipart"]
+    pixels = scene(64, 48, seed=1)
+    mask = blob(64, 48, (32, 24), 10)
+    (tmp_path / "photo.png").write_bytes(encode(pixels))
+    (tmp_path / "mask.png").write_bytes(encode(mask.astype(np.uint8) * 255))
+    code = (f"import sys; sys.modules.update(dict.fromkeys({blocked!r})); "
+            "from eraser.cli import main; sys.exit(main(['erase', 'photo.png', 'mask.png', '--engine', 'telea']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "photo_erased.png").exists()
 
 
 def _fresh_venv(folder):
