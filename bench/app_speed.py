@@ -21,10 +21,9 @@ import streamlit as st
 from playwright.sync_api import expect, sync_playwright
 from streamlit.testing.v1 import AppTest
 
+from bench.harness import ROOT, Canvas, launch_chromium, running_app
+from bench.inputs import encode, scene
 from eraser import engines
-from tests.app.fake_canvas import FakeCanvas
-from tests.e2e.server import ROOT, launch_chromium, running_app
-from tests.photos import encode, scene
 
 expect.set_options(timeout=15_000)  # a shared, busy machine
 
@@ -61,7 +60,7 @@ def data_url_kb(jpeg: bytes) -> float:
     return (len("data:image/jpeg;base64,") + 4 * -(-len(jpeg) // 3)) / 1000
 
 
-def upload(fake: FakeCanvas, data: bytes) -> tuple[AppTest, float]:
+def upload(fake: Canvas, data: bytes) -> tuple[AppTest, float]:
     """A fresh session with empty caches, and how long the page ran after the upload."""
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -73,7 +72,7 @@ def upload(fake: FakeCanvas, data: bytes) -> tuple[AppTest, float]:
 
 
 def server_rows(photos: list[bytes]) -> dict[str, list[float]]:
-    fake = FakeCanvas()
+    fake = Canvas()
     sys.modules["streamlit_drawable_canvas"] = fake.module()
     rows: dict[str, list[float]] = {}
     for data in photos:
@@ -111,7 +110,10 @@ def browser_rows(photos: list[Path]) -> dict[str, list[float]]:
                 context = browser.new_context(viewport={"width": 1366, "height": 768})
                 page = context.new_page()
                 received: list[int] = []
-                page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(len(f))))
+                def count_frames(ws, received=received):
+                    ws.on("framereceived", lambda frame: received.append(len(frame)))
+
+                page.on("websocket", count_frames)
                 page.goto(url)
                 page.get_by_test_id("stFileUploader").first.wait_for()
                 page.locator("input[type=file]").first.set_input_files(path)

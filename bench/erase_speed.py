@@ -33,7 +33,7 @@ NEAR_FULL_SAMPLINGS = {"4:2:0": 2, "4:4:4": 0}
 def _make_inputs(folder: Path, jpeg_only: bool) -> None:
     import numpy as np
 
-    from tests.photos import blob, encode, scene
+    from bench.inputs import blob, encode, scene
 
     for label, (w, h) in SIZES.items():
         if jpeg_only and label != "12 MP":
@@ -52,7 +52,8 @@ def _make_inputs(folder: Path, jpeg_only: bool) -> None:
     w, h = NEAR_FULL
     pixels = scene(w, h)
     for sampling, subsampling in NEAR_FULL_SAMPLINGS.items():
-        (folder / f"40MP-{sampling.replace(':', '')}.jpg").write_bytes(encode(pixels, "JPEG", quality=90, subsampling=subsampling))
+        jpeg = encode(pixels, "JPEG", quality=90, subsampling=subsampling)
+        (folder / f"40MP-{sampling.replace(':', '')}.jpg").write_bytes(jpeg)
     del pixels
     mask = np.ones((h, w), np.uint8) * 255
     mask[h * 88 // 100 :] = 0
@@ -77,9 +78,8 @@ def _run_case(photo_path: str, mask_path: str, engine: str, crop: bool, repeats:
 
     totals, erases, encodes = [], [], []
     data = Path(photo_path).read_bytes()
-    for repeat in range(repeats):
-        if repeat:
-            del photo, mask, result, out  # so the peak is one run's arrays, not two runs'
+    for _ in range(repeats):
+        photo = mask = result = out = None  # so the peak is one run's arrays, not two runs'
         start = time.perf_counter()
         photo = Photo.open(data, name="bench.jpg")
         mask = load_mask(Path(mask_path).read_bytes(), photo.size)
@@ -129,7 +129,8 @@ def _fidelity(data: bytes, photo, result, out: bytes) -> dict:
 
 def _child(folder: Path, label: str, engine: str, crop: bool, repeats: int, photo: str | None = None) -> dict:
     stem = label.replace(" ", "")
-    args = [str(folder / f"{photo or stem}.jpg"), str(folder / f"{stem}-mask.png"), engine, str(int(crop)), str(repeats)]
+    args = [str(folder / f"{photo or stem}.jpg"), str(folder / f"{stem}-mask.png"), engine, str(int(crop)),
+            str(repeats)]
     done = subprocess.run([sys.executable, "-m", "bench.erase_speed", "--child", *args], capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(done.stderr)
@@ -187,7 +188,8 @@ def _print_engines(rows: list, repeats: int) -> None:
     print("| engine | photo | mode | decode+erase+encode (s) | erase (s) | encode (s) | peak memory (MB) |")
     print("|---|---|---|---|---|---|---|")
     for engine, label, mode, r in rows:
-        print(f"| {engine} | {label} | {mode} | {r['total']:.2f} | {r['erase']:.2f} | {r['encode']:.2f} | {r['peak_mb']:.0f} |")
+        print(f"| {engine} | {label} | {mode} | {r['total']:.2f} | {r['erase']:.2f} | {r['encode']:.2f} "
+              f"| {r['peak_mb']:.0f} |")
     by = {(e, lbl, m): r for e, lbl, m, r in rows}
     for engine in dict.fromkeys(e for e, _, m, _ in rows if m == "crop"):
         ratio = by[(engine, "16 MP", "crop")]["erase"] / by[(engine, "1 MP", "crop")]["erase"]
@@ -196,7 +198,8 @@ def _print_engines(rows: list, repeats: int) -> None:
     if ("patchmatch", "12 MP", "full frame") in by:
         full = by[("patchmatch", "12 MP", "full frame")]["total"]
         for engine in ("auto", "patchmatch"):
-            print(f"full-frame PatchMatch / {engine} with crop, 12 MP: {full / by[(engine, '12 MP', 'crop')]['total']:.1f}x")
+            ratio = full / by[(engine, "12 MP", "crop")]["total"]
+            print(f"full-frame PatchMatch / {engine} with crop, 12 MP: {ratio:.1f}x")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ LEVELS = {"disable": "ORT_DISABLE_ALL", "basic": "ORT_ENABLE_BASIC", "extended":
 def _make_inputs(folder: Path) -> None:
     import numpy as np
 
-    from tests.photos import blob, encode, scene
+    from bench.inputs import blob, encode, scene
 
     pixels = scene(WIDTH, HEIGHT)
     mask = blob(WIDTH, HEIGHT, (WIDTH // 2, HEIGHT * 2 // 3), BLOB)
@@ -100,9 +100,9 @@ def _run_child(name: str, model: str, photo_path: str, mask_path: str, repeats: 
     if options:
         _apply_options(options)
 
+    from bench.inputs import blob, scene
     from eraser import Photo, engines, erase, load_mask
     from eraser.errors import EraserError
-    from tests.photos import blob, scene
 
     start = time.perf_counter()
     engine = engines.get(name, model).load()
@@ -156,7 +156,8 @@ def _child(name: str, model: Path, folder: Path, repeats: int, options: dict) ->
     from eraser.engines import get
 
     raw = json.dumps(get(name, model).raw_output(model))
-    args = [name, str(model), str(folder / "photo.jpg"), str(folder / "mask.png"), str(repeats), json.dumps(options), raw]
+    args = [name, str(model), str(folder / "photo.jpg"), str(folder / "mask.png"), str(repeats),
+            json.dumps(options), raw]
     done = subprocess.run([sys.executable, "-m", "bench.learned_speed", "--child", *args],
                           capture_output=True, text=True)
     if done.returncode:
@@ -204,7 +205,8 @@ def main() -> None:
     print(f"Load average (1 min) on this shared machine: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
           f"on {os.cpu_count()} cores: wall times include waiting for a core; CPU s is this process's own time.")
     print("Stand-in models with random weights, of the real files' shape (bench/standin_models.py);")
-    print("the timed processes skip the vetting (random weights cannot pass its self-check); it is timed once at the end.")
+    print("the timed processes skip the vetting (random weights cannot pass its self-check); "
+          "it is timed once at the end.")
     print(f"SessionOptions: {options or 'as the engine sets them'}. Times: medians of {args.repeats} runs "
           f"after a first call; photo {WIDTH}x{HEIGHT} JPEG, one {BLOB} px object.")
     print("| engine | stand-in: MB, parameters, conv MACs | session (s) | first window (s) "

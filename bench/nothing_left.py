@@ -50,8 +50,8 @@ def main() -> None:
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
 
+    from bench.inputs import encode, scene
     from eraser import Photo, engines
-    from tests.photos import encode, scene
 
     pixels = scene(width, height, seed=1)
     photo = Photo.open(encode(pixels))

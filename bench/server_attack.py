@@ -37,10 +37,11 @@ from pathlib import Path
 import numpy as np
 import requests
 
-from bench.server_load import KEY, free_port, percentile, start_server
+from bench.harness import free_port
+from bench.inputs import blob, encode, scene
+from bench.server_load import KEY, percentile, start_server
 from eraser import contract
 from eraser.server.app import MAX_BODY_BYTES
-from tests.photos import blob, encode, scene
 
 SETTINGS = {"ERASER_HEADER_TIMEOUT": "5", "ERASER_BODY_TIMEOUT": "10"}
 PROBE_EVERY = 0.5
@@ -58,7 +59,8 @@ def _erase(origin: str, image: bytes, mask: bytes, key: str = KEY) -> tuple[floa
     began = time.perf_counter()
     try:
         response = requests.post(origin + contract.PATH, headers={contract.KEY_HEADER: key}, timeout=TIMEOUT,
-                                 files={contract.IMAGE_FIELD: ("photo.jpg", image), contract.MASK_FIELD: ("mask.png", mask)})
+                                 files={contract.IMAGE_FIELD: ("photo.jpg", image),
+                                        contract.MASK_FIELD: ("mask.png", mask)})
         status = response.status_code
         if status == 200:
             status = requests.get(response.json()["data"]["image_url"], timeout=TIMEOUT).status_code
@@ -183,7 +185,8 @@ def main() -> None:
     parser.add_argument("--only-12mp", action="store_true", help="every large photo 12 MP, not a mix")
     parser.add_argument("--engine", default="telea")
     parser.add_argument("--workers", type=int)
-    parser.add_argument("--server-root", type=Path, help="run the server from this source tree (e.g. an older commit's)")
+    parser.add_argument("--server-root", type=Path,
+                        help="run the server from this source tree (e.g. an older commit's)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind through `finally`: stop the server
     probe_photo = _photo(1152, 864)
@@ -244,7 +247,8 @@ def main() -> None:
                 ok = [seconds for seconds, status in done if status == 200]
                 sizes = ", ".join(f"{len(image) / 2**20:.1f} MB" for image, _ in large)
                 statuses = dict(Counter(status for _, status in done))
-                text = f"{args.photos} erases ({args.photo_concurrency} at a time, JPEGs of {sizes}), statuses {statuses}"
+                text = (f"{args.photos} erases ({args.photo_concurrency} at a time, JPEGs of {sizes}), "
+                        f"statuses {statuses}")
                 if ok:
                     text += f", latency p50 {percentile(ok, 0.5):.1f} s, max {max(ok):.1f} s"
                 return text
@@ -256,22 +260,25 @@ def main() -> None:
             sampler.stop.set()
             server.terminate()
             server.wait(30)
-    print(f"server: {health['workers']} workers, engine {args.engine}, {', '.join(f'{k}={v}' for k, v in SETTINGS.items())}; "
+    settings = ", ".join(f"{k}={v}" for k, v in SETTINGS.items())
+    print(f"server: {health['workers']} workers, engine {args.engine}, {settings}; "
           f"machine CPUs {os.cpu_count()} (shared with other work: timings are noisy)")
-    print(f"{'phase':<13} {'s':>5}  {'probe answers':<26} {'probe latency p50/max':<22} {'peak memory':>11} {'disk':>8}  attack")
+    print(f"{'phase':<13} {'s':>5}  {'probe answers':<26} {'probe latency p50/max':<22} {'peak memory':>11} "
+          f"{'disk':>8}  attack")
     for name, seconds, probes, note, peak, disk in rows:
         statuses = Counter(status for _, status in probes)
         ok = [t for t, status in probes if status == 200]
         latency = f"{percentile(ok, 0.5):.2f} / {max(ok):.2f} s" if ok else "-"
         answered = f"{len(ok)}/{len(probes)} {dict(statuses) if len(ok) < len(probes) else ''}".strip()
-        print(f"{name:<13} {seconds:5.0f}  {answered:<26} {latency:<22} {peak / 2**20:9.0f} MB {disk / 2**20:6.1f} MB  {note}")
+        print(f"{name:<13} {seconds:5.0f}  {answered:<26} {latency:<22} {peak / 2**20:9.0f} MB "
+              f"{disk / 2**20:6.1f} MB  {note}")
 
 
 def _post_raw(origin: str, body: bytes) -> int | str:
     try:
         return requests.post(origin + contract.PATH, data=body, timeout=TIMEOUT,
-                             headers={contract.KEY_HEADER: "wrong-key", "content-type": "multipart/form-data; boundary=zzz"}
-                             ).status_code
+                             headers={contract.KEY_HEADER: "wrong-key",
+                                      "content-type": "multipart/form-data; boundary=zzz"}).status_code
     except requests.RequestException as error:
         return type(error).__name__
 

@@ -6,7 +6,7 @@
 Starts `python -m eraser serve` on 127.0.0.1 in its own process, sends --total requests from
 --concurrency threads (each request: POST the photo and mask, then GET the result URL, as a
 client does), and prints requests per second and latency percentiles. The photos are made
-here (tests/photos.py): a photo-like scene with an object-sized blob to erase, a different
+here (bench/inputs.py): a photo-like scene with an object-sized blob to erase, a different
 scene per request slot, sent as JPEG q90.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,19 +28,14 @@ from pathlib import Path
 import numpy as np
 import requests
 
+from bench.harness import free_port
+from bench.inputs import blob, encode, scene
 from eraser import contract
-from tests.photos import blob, encode, scene
 
 KEY = "bench-key"
 START_TIMEOUT = 60.0
 REQUEST_TIMEOUT = 300.0
 VARIANTS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _inputs(width: int, height: int) -> list[tuple[bytes, bytes]]:

@@ -24,8 +24,6 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from tests.onnx_models import migan_compose
-
 OPSET = 17  # DFT with an `axis` attribute
 VERSION = 2  # of the graphs: a stand-in built by an older version is built again
 MIGAN_SIDE = 512
@@ -104,6 +102,25 @@ class Builder:
 
 
 # --- MI-GAN pipeline v2 -------------------------------------------------------------------
+
+
+def migan_compose(image: str, keep: str, generated: str, out: str) -> tuple[list, list]:
+    """(nodes, initializers) of the MI-GAN pipeline's last step, on float tensors:
+    keep' = GaussianBlur5x5,sigma 1(MaxPool3x3(keep)); out = image * keep' + generated * (1 - keep')."""
+    taps = np.exp(-0.5 * np.arange(-2, 3) ** 2)
+    kernel = np.outer(taps, taps)
+    weights = [numpy_helper.from_array((kernel / kernel.sum()).astype(np.float32)[None, None], "compose_gauss"),
+               helper.make_tensor("compose_one", TensorProto.FLOAT, [], [1.0])]
+    nodes = [
+        helper.make_node("MaxPool", [keep], ["compose_wide"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["compose_wide", "compose_gauss"], ["compose_keep"],
+                         kernel_shape=[5, 5], pads=[2, 2, 2, 2]),
+        helper.make_node("Sub", ["compose_one", "compose_keep"], ["compose_fill"]),
+        helper.make_node("Mul", [image, "compose_keep"], ["compose_kept"]),
+        helper.make_node("Mul", [generated, "compose_fill"], ["compose_new"]),
+        helper.make_node("Add", ["compose_kept", "compose_new"], [out]),
+    ]
+    return nodes, weights
 
 
 def _migan_channels(side: int) -> int:

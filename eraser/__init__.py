@@ -12,6 +12,8 @@ from .images import Photo
 from .masks import fit_mask, load_mask, mask_from_drawing
 from .pipeline import erase
 
+__version__ = "0.1.0"  # the one version number: pyproject.toml reads it from here
+
 __all__ = [
     "EngineError",
     "EraserError",

@@ -1,5 +1,5 @@
-"""The command line: `python -m eraser erase IMAGE MASK -o OUT`, `python -m eraser engines`,
-`python -m eraser models [pull NAME]`, `python -m eraser serve [--host H] [--port P]`."""
+"""The command line: `eraser erase IMAGE MASK -o OUT`, `eraser engines`, `eraser models [pull NAME]`,
+`eraser serve [--host H] [--port P]`; `python -m eraser ...` is the same without installing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import engines, models
+from . import __version__, engines, models
 from .backends import Local
 from .errors import EraserError
 from .images import MAX_FILE_BYTES, Photo, format_from_name
@@ -141,7 +141,8 @@ def _models(args: argparse.Namespace) -> int:
     print(f"models in {models.directory()}" + (" (downloads off)" if models.offline() else ""))
     for model in models.MODELS.values():
         state = "present" if models.present(model) else "not downloaded"
-        print(f"{model.name:<6} {model.title:<7} {model.size / 1e6:6.1f} MB  {model.licence:<10} {state:<14} {model.source}")
+        print(f"{model.name:<6} {model.title:<7} {model.size / 1e6:6.1f} MB  {model.licence:<10} {state:<14} "
+              f"{model.source}")
     return 0
 
 
@@ -162,8 +163,9 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m eraser", description="Erase objects from photos.")
+def build_parser(prog: str = "eraser") -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description="Erase objects from photos.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("erase", help="erase the masked part of a photo")
@@ -191,8 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "eraser") -> int:
+    args = build_parser(prog).parse_args(argv)
     try:
         return args.func(args)
     except EraserError as exc:

@@ -1,4 +1,9 @@
-"""One small hierarchy of errors; each message tells a person what to do next."""
+"""Every error the library raises on purpose, in one place.
+
+EraserError and its subclasses are for people: each message is a sentence that says what to do
+next, and the pages and the CLI show it as it is. The signals at the end are kept out of that
+hierarchy on purpose (see there).
+"""
 
 
 class EraserError(Exception):
@@ -36,3 +41,55 @@ class RemoteError(EraserError):
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class SettingsError(EraserError):
+    """One or more server settings are unusable; each problem is one sentence.
+
+    str() puts them on separate lines, each after the first prefixed "error: " as the CLI
+    prefixes the first, so `serve` prints one `error:` line per bad setting."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\nerror: ".join(problems))
+        self.problems = problems
+
+
+# -- Signals between parts of the library, not EraserError -----------------------------------------
+# Each carries a code or a reason for the code that catches it, not a sentence for a person, and is
+# always turned into a message of its caller's (the contract's JSON envelope, a ModelError, a
+# RemoteError) before anything is shown. Outside EraserError, a handler that shows EraserError to a
+# person can never show one of these by mistake.
+
+
+class ContractError(Exception):
+    """A request the server's contract refuses; code is a key of eraser.contract.ERRORS."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class StoreFull(Exception):
+    """No new result can be kept now: the store is at its size limit, the disk is full, or the
+    store cannot be written (it recovers from that by itself). The client may retry later: 503."""
+
+
+class StoreFailed(Exception):
+    """The store refused a result for a reason retrying will not fix (access denied, no such
+    bucket, no credentials): the deployment needs fixing, so the request gets 500."""
+
+
+class BodyError(Exception):
+    """An HTTP body could not be read within its cap or deadline (eraser.streams); reason is one of
+    the constants below, detail a few words for a log or a RemoteError's detail."""
+
+    TOO_LARGE = "too large"
+    ENCODING = "encoding"  # an encoding we do not read, or a damaged compressed body
+    DEADLINE = "deadline"  # the whole read's deadline passed
+    TIMEOUT = "timeout"  # the socket was silent for longer than its timeout
+    BROKEN = "broken"  # the connection failed
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail

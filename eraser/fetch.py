@@ -18,7 +18,8 @@ from pathlib import Path
 import requests
 import urllib3
 
-from .errors import ModelError
+from .errors import BodyError, ModelError
+from .streams import IDENTITY, read_chunks
 
 # (bytes so far, bytes in all)
 Progress = Callable[[int, int], None]
@@ -89,28 +90,34 @@ def _stream(url, name, out, size, deadline, timeouts, progress) -> str:
     stop = time.monotonic() + deadline
     digest, done = hashlib.sha256(), 0
     try:
-        # identity: the cap and the checksum apply to the bytes as they are on the server.
-        with requests.get(url, stream=True, timeout=timeouts, headers={"Accept-Encoding": "identity"}) as answer:
+        with requests.get(url, stream=True, timeout=timeouts, headers=IDENTITY) as answer:
             if answer.status_code != 200:
                 raise ModelError(f"Could not download {name}: the server answered HTTP {answer.status_code}.")
-            while chunk := answer.raw.read1(CHUNK):  # one socket read: a trickle meets the deadline
+            # decode=False: the cap and the checksum apply to the bytes as they are on the server.
+            for chunk in read_chunks(answer, size, stop, decode=False, chunk_size=CHUNK):
                 done += len(chunk)
-                if done > size:
-                    raise ModelError(f"The download of {name} is larger than the expected {size:,} bytes; it was stopped.")
-                if time.monotonic() > stop:
-                    raise ModelError(f"The download of {name} took longer than {deadline:.0f} s and was stopped. Try again later.")
                 digest.update(chunk)
                 _write(out, chunk, name)
                 if progress:
                     progress(done, size)
+    except BodyError as exc:
+        if exc.reason == BodyError.TOO_LARGE:
+            raise ModelError(
+                f"The download of {name} is larger than the expected {size:,} bytes; it was stopped."
+            ) from None
+        if exc.reason == BodyError.DEADLINE:
+            raise ModelError(f"The download of {name} took longer than {deadline:.0f} s and was stopped. "
+                             "Try again later.") from None
+        raise _unreachable(name, exc.detail) from exc
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise ModelError(
-            f"Could not download {name} ({type(exc).__name__}). Check the internet connection "
-            "and try again."
-        ) from exc
+        raise _unreachable(name, type(exc).__name__) from exc
     if done != size:
         raise ModelError(f"The download of {name} stopped early ({done:,} of {size:,} bytes). Try again.")
     return digest.hexdigest()
+
+
+def _unreachable(name: str, why: str) -> ModelError:
+    return ModelError(f"Could not download {name} ({why}). Check the internet connection and try again.")
 
 
 def _write(out, chunk: bytes, name: str) -> None:

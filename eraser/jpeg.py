@@ -213,7 +213,7 @@ class Source:
         for x, y, w, h in bands:
             crop = pixels[y * mcu_h : (y + h) * mcu_h, x * mcu_w : (x + w) * mcu_w]
             fresh = self._compress(crop, tmp / "crop.jpg", jpeglib)
-            for plane, new, (fh, fv) in zip(planes, fresh, self._component_factors()):
+            for plane, new, (fh, fv) in zip(planes, fresh, self._component_factors(), strict=True):
                 where = np.repeat(np.repeat(touched[y : y + h, x : x + w], fv, 0), fh, 1)
                 dest = plane[y * fv : y * fv + new.shape[0], x * fh : x * fh + new.shape[1]]
                 rows, cols = dest.shape[:2]

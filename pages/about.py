@@ -33,7 +33,8 @@ st.markdown(
 
 st.subheader("Backend")
 if backend == "Local":
-    st.write(f"Active: **Local**, engine **{engines.labels()[engine]}**. Photos are erased on the server running this app.")
+    st.write(f"Active: **Local**, engine **{engines.labels()[engine]}**. "
+             "Photos are erased on the server running this app.")
 else:
     st.write("Active: **Remote**, an AILabTools-compatible image-erase API (set in the sidebar of Erase).")
 

@@ -16,7 +16,6 @@ class AutoEngine(Engine):
     title = "Automatic"
     label = "Automatic (recommended)"
     model_title = MiganEngine.title
-    summary = "chooses by the mask's shape: thin strokes to telea, objects to migan (patchmatch without it) (default)"
     # A window whose widest stroke is at most this half-width (px) counts as thin.
     thin_radius = 8.0
 

@@ -17,7 +17,6 @@ class LamaEngine(LearnedEngine):
     name = "lama"
     title = "LaMa"
     label = "Best quality (downloads 208 MB once, slower)"
-    summary = "LaMa learned fill: best quality, slower (downloads 208 MB once)"
     tensor_type = "tensor(float)"
     fixed_side = SIDE
     max_side = SIDE

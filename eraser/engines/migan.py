@@ -13,7 +13,6 @@ class MiganEngine(LearnedEngine):
     name = "migan"
     title = "MI-GAN"
     label = "Fast (downloads 28 MB once)"
-    summary = "MI-GAN learned fill: fast, clean fills for objects (downloads 28 MB once)"
     tensor_type = "tensor(uint8)"
     max_side = 512
 

@@ -11,7 +11,6 @@ class PatchMatchEngine(Engine):
     name = "patchmatch"
     title = "PatchMatch"
     label = "Classic (no download)"
-    summary = "PatchMatch: texture-aware fill; best for objects"
     # PatchMatch's cost grows with the window's area: at 320 px a 300 px object takes about
     # 0.75 s on one core (384 px: 1.05 s); the fill is scaled back up, given back its grain,
     # and only pasted under the mask.

@@ -68,11 +68,15 @@ def check(engine: LearnedEngine, file_name: str) -> None:
     try:
         filled = engine.inpaint(painted, hole)
     except Unusable as refused:
-        raise ModelError(f"'{file_name}' failed its self-check: it {refused.problem} on a test window. It was not used.") from None
+        raise ModelError(
+            f"'{file_name}' failed its self-check: it {refused.problem} on a test window. It was not used."
+        ) from None
     except ModelError:
         raise
     except Exception as exc:  # a graph that cannot run on a normal window is just as unusable
-        raise ModelError(f"'{file_name}' failed its self-check: it could not fill a test window ({type(exc).__name__}).") from None
+        raise ModelError(
+            f"'{file_name}' failed its self-check: it could not fill a test window ({type(exc).__name__})."
+        ) from None
     off = error(filled, hole, expected)
     if off > TOLERANCE:
         raise ModelError(

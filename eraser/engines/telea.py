@@ -10,7 +10,6 @@ class TeleaEngine(Engine):
     name = "telea"
     title = "Telea"
     label = "Thin lines only (instant)"
-    summary = "OpenCV Telea: instant; best for thin scratches, wires and text"
     context = 0.25  # it only looks a few pixels past the hole's edge
 
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:

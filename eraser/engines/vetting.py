@@ -65,7 +65,9 @@ def vet(engine: str, file: Path, info: os.stat_result) -> str | None:
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit, env=env,
                               stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:  # run() has killed the child
-        raise ModelError(f"'{file.name}' took longer than {limit:.0f} s to open and check, so it was not used.") from None
+        raise ModelError(
+            f"'{file.name}' took longer than {limit:.0f} s to open and check, so it was not used."
+        ) from None
     answer = _answer(done.stdout)
     if "error" in answer:
         raise ModelError(answer["error"])

@@ -14,7 +14,7 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import numpy as np
@@ -61,7 +61,8 @@ class RemoteResult:
         if not self.windowed:
             return ""
         left, top, right, bottom = self.sent_box
-        scaled = "" if self.sent_size == (right - left, bottom - top) else f", scaled down to {self.sent_size[0]}x{self.sent_size[1]}"
+        width, height = self.sent_size
+        scaled = "" if self.sent_size == (right - left, bottom - top) else f", scaled down to {width}x{height}"
         return (f"The photo is over the service's limits (3 MB, under 4096 px a side), so only the "
                 f"{right - left}x{bottom - top} area around the mask was sent{scaled}; the erased pixels "
                 f"were put back into the full-size photo.")
@@ -131,7 +132,7 @@ class RemoteEraser:
         image_url = body["data"]["image_url"]
         if self._key in image_url or quote(self._key, safe="") in image_url:
             raise remote_error("UNSAFE_RESULT_URL")  # fetching it would hand the key to whoever serves it
-        expires_at = datetime.fromtimestamp(self._clock(), timezone.utc) + timedelta(seconds=contract.URL_TTL_SECONDS)
+        expires_at = datetime.fromtimestamp(self._clock(), UTC) + timedelta(seconds=contract.URL_TTL_SECONDS)
         data, _ = self._retrying(lambda: download.fetch(
             image_url, allow_local=bool(self._local), max_bytes=self.max_result_bytes,
             timeout=self._timeout(deadline), deadline=deadline, session=self._session), deadline)
@@ -141,7 +142,8 @@ class RemoteEraser:
         except ImageError:
             raise remote_error("BAD_RESULT_IMAGE") from None
         if answer.size != upload.size:
-            raise remote_error("BAD_RESULT_IMAGE", detail=f"sent {upload.size[0]}x{upload.size[1]}, got {answer.size[0]}x{answer.size[1]}")
+            raise remote_error("BAD_RESULT_IMAGE",
+                               detail=f"sent {upload.size[0]}x{upload.size[1]}, got {answer.size[0]}x{answer.size[1]}")
         result = photo.replace(paste_back(photo.pixels, mask, upload, answer.pixels))
         return RemoteResult(result, data, image_url, expires_at, upload.windowed, upload.box, upload.size,
                             attempts, self._scrub(str(body.get("request_id", "")), MAX_ECHO))
@@ -178,7 +180,8 @@ class RemoteEraser:
 
     def _post(self, upload: Upload, deadline: float) -> dict:
         self._check_endpoint()
-        files = {contract.IMAGE_FIELD: ("image", upload.image), contract.MASK_FIELD: ("mask.png", upload.mask, "image/png")}
+        files = {contract.IMAGE_FIELD: ("image", upload.image),
+                 contract.MASK_FIELD: ("mask.png", upload.mask, "image/png")}
         try:
             response = self._session.post(self.url, files=files, headers={contract.KEY_HEADER: self._key, **IDENTITY},
                                           timeout=self._timeout(deadline), allow_redirects=False, stream=True)
@@ -213,7 +216,8 @@ class RemoteEraser:
             status = error_code  # the contract: a failure's error_code equals its HTTP status
         detail = body.get("error_detail") if isinstance(body.get("error_detail"), dict) else {}
         code = self._scrub(str(detail.get("code") or body.get("error_code_str") or ""), MAX_ECHO)
-        server_text = "" if code in contract.ERRORS else self._scrub(str(detail.get("message") or body.get("error_msg") or ""))
+        message = str(detail.get("message") or body.get("error_msg") or "")
+        server_text = "" if code in contract.ERRORS else self._scrub(message)
         raise remote_error(code, status, retry_after=_retry_after(response), detail=server_text)
 
     def _scrub(self, text: str, limit: int = 200) -> str:

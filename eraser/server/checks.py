@@ -12,18 +12,12 @@ import numpy as np
 from PIL import Image
 
 from eraser import contract
-from eraser.errors import ImageError, MaskError
-from eraser.images import Photo
-from eraser.images import looks_accepted  # 415 (not ours) vs 400 (damaged)
+from eraser.errors import ContractError, ImageError, MaskError
+from eraser.images import (
+    Photo,
+    looks_accepted,  # 415 (not ours) vs 400 (damaged)
+)
 from eraser.masks import load_mask
-
-
-class ContractError(Exception):
-    """A request the contract refuses; code is a key of eraser.contract.ERRORS."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
 
 
 def check_file(data: bytes) -> tuple[int, int]:

@@ -3,8 +3,9 @@ headers, before a byte of its body is read.
 
 In order: a wrong key gets 401 (nothing else matters without a key); a declared body over the
 limit gets 413; a server already holding its share of requests or of upload memory, or whose
-result store could not keep a typical result now, gets 503 flow restriction (retryable). Only then is the body read, within
-body_timeout (else 408), at most max_body bytes (else 413), and handed to the app in one piece.
+result store could not keep a typical result now, gets 503 flow restriction (retryable). Only
+then is the body read, within body_timeout (else 408), at most max_body bytes (else 413), and
+handed to the app in one piece.
 The body's bytes stay reserved until the answer is sent, so bodies being received or waiting for
 a worker never hold more than memory_budget in all. Every refusal is the contract's JSON
 envelope, with Connection: close, since the unread body is still on the wire.

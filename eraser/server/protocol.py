@@ -71,7 +71,8 @@ def guarded_h11(header_timeout: float, max_connections: int) -> type[H11Protocol
             super().connection_made(_LingeringTransport(transport, self.loop))
             self._wait_for_headers()
             if len(self.connections) > max_connections:
-                waiting = [c for c in self.connections if getattr(c, "waiting_since", None) is not None and c is not self]
+                waiting = [c for c in self.connections
+                           if getattr(c, "waiting_since", None) is not None and c is not self]
                 oldest = min(waiting, key=lambda c: c.waiting_since, default=self)
                 oldest._close_idle()
 

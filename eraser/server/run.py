@@ -30,14 +30,17 @@ def _check_address(host: str, port: int) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
             probe.bind(address)
     except OSError as exc:  # socket.gaierror included
-        raise ValueError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --host or --port.") from None
+        raise ValueError(
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --host or --port."
+        ) from None
 
 
 def server_config(app, host: str = "127.0.0.1", port: int = 8000, **options) -> uvicorn.Config:
     """uvicorn's settings for an app made by create_app: its header deadline and connection cap,
     and no limit_concurrency (whose plain-text 503 the Gate replaces, see eraser.server.protocol)."""
     settings: Settings = app.state.settings
-    return uvicorn.Config(app, host=host, port=port, http=guarded_h11(settings.header_timeout, settings.max_connections),
+    protocol = guarded_h11(settings.header_timeout, settings.max_connections)
+    return uvicorn.Config(app, host=host, port=port, http=protocol,
                           timeout_keep_alive=max(1, int(settings.header_timeout)), limit_concurrency=None, **options)
 
 

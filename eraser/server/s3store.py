@@ -14,7 +14,7 @@ import logging
 import math
 import secrets
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 from botocore.config import Config
@@ -84,7 +84,7 @@ class S3ResultStore:
         token = secrets.token_urlsafe(32)
         try:
             self.client.put_object(Bucket=self.bucket, Key=self.prefix + token, Body=data, ContentType=media_type,
-                                   Expires=datetime.fromtimestamp(expires_at, timezone.utc))
+                                   Expires=datetime.fromtimestamp(expires_at, UTC))
         except (BotoCoreError, ClientError) as error:
             problem = self._broken(describe(error))
             if transient(error):

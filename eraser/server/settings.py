@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from eraser import contract, engines
+from eraser.errors import SettingsError
 from eraser.pipeline import DEFAULT_GROW
 
 MB = 2**20
@@ -19,17 +20,6 @@ S3_PREFIX = "results/"
 _BUCKET = re.compile(r"[A-Za-z0-9._-]{1,255}")
 # Key segments in S3's "safe characters", each followed by a slash; no "." or ".." segments.
 _PREFIX = re.compile(r"(?:(?!\.{1,2}/)[A-Za-z0-9!_.*'()-]+/){1,32}")
-
-
-class SettingsError(ValueError):
-    """One or more settings are unusable; each problem is one sentence.
-
-    str() puts them on separate lines, each after the first prefixed "error: " as the CLI
-    prefixes the first, so `serve` prints one `error:` line per bad setting."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\nerror: ".join(problems))
-        self.problems = problems
 
 
 # name: (environment variable, lowest, highest, what it is). Numbers outside, nan and inf are refused.
@@ -88,7 +78,8 @@ class Settings:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query \
                     or parts.fragment or parts.username:
-                problems.append(f"ERASER_PUBLIC_URL must be an origin such as https://erase.example.org, not {self.public_url!r}.")
+                problems.append("ERASER_PUBLIC_URL must be an origin such as https://erase.example.org, "
+                                f"not {self.public_url!r}.")
         problems += self._s3_problems()
         if problems:
             raise SettingsError(problems)
@@ -118,7 +109,7 @@ class Settings:
         return problems
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> "Settings":
+    def from_env(cls, environ=os.environ) -> Settings:
         problems, values = [], {}
         kinds = {f.name: f.type for f in fields(cls)}
         for name, (variable, *_) in LIMITS.items():

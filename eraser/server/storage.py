@@ -27,6 +27,8 @@ from eraser.server.settings import MB, Settings
 if TYPE_CHECKING:
     from eraser.server.s3store import S3ResultStore
 
+from eraser.errors import StoreFailed, StoreFull  # noqa: F401  (re-exported for the server and its stores)
+
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # secrets.token_urlsafe(32): 256 random bits
 _TOKEN = re.compile(TOKEN_PATTERN)
 log = logging.getLogger(__name__)
@@ -44,16 +46,6 @@ RECENT = 16  # reservations averaged into "a typical result"
 def result_bound(upload_bytes: int, width: int, height: int) -> int:
     """The most bytes the result of erasing a photo of this file size and resolution can take."""
     return RESULT_MARGIN + upload_bytes + math.ceil(BYTES_PER_PIXEL * width * height)
-
-
-class StoreFull(Exception):
-    """No new result can be kept now: the store is at its size limit, the disk is full, or the
-    store cannot be written (it recovers from that by itself). The client may retry later: 503."""
-
-
-class StoreFailed(Exception):
-    """The store refused a result for a reason retrying will not fix (access denied, no such
-    bucket, no credentials): the deployment needs fixing, so the request gets 500."""
 
 
 @dataclass(frozen=True)
@@ -224,7 +216,7 @@ class LocalDirStore:
         # The renames make each file appear whole, so get() and purge() never read half of one.
         written = []
         try:
-            for path, content in zip(self._paths(token), (record, data)):
+            for path, content in zip(self._paths(token), (record, data), strict=True):
                 partial = path.with_name(f".{path.name}{PARTIAL}")
                 written.append(partial)
                 partial.write_bytes(content)

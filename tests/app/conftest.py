@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.app.fake_canvas import FakeCanvas
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 

@@ -3,6 +3,8 @@
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from eraser.images import MAX_FILE_BYTES, MAX_PIXELS
 from tests.app.test_erase_page import button, erase_box, upload
 
@@ -15,6 +17,7 @@ def about_text(app):
     return " ".join(m.value for m in app.markdown)
 
 
+@pytest.mark.slow
 def test_about_tells_limits_backend_and_privacy(app):
     text = about_text(app)
     assert f"{MAX_FILE_BYTES // 2**20} MB" in text and f"{MAX_PIXELS / 1e6:.0f} megapixels" in text
@@ -38,6 +41,7 @@ def test_streamlit_settings_match_the_library():
     assert config["browser"]["gatherUsageStats"] is False
 
 
+@pytest.mark.slow
 def test_about_lists_who_erased_each_step_of_the_photo(app, canvas, photo_jpeg):
     app.sidebar.selectbox[0].set_value("telea")
     app.run()

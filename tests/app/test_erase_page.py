@@ -11,7 +11,7 @@ import eraser
 from eraser import Photo
 from eraser.errors import EngineError, EraserError
 from eraser.images import MIN_SIDE
-from tests.photos import encode
+from tests.support.photos import encode
 
 COLUMN = 704  # the page's column on a laptop, until the browser reports another width
 MAX_HEIGHT = 520
@@ -81,6 +81,7 @@ def test_an_upload_shows_the_photo_on_a_canvas_as_wide_as_the_column(app, canvas
     assert not app.error and not app.exception
 
 
+@pytest.mark.slow
 def test_on_a_phone_the_canvas_fits_the_reported_width_and_maps_to_the_photo(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     app.session_state["eraser_width"] = 358  # what the layout probe reports on a 390 px phone
@@ -94,6 +95,7 @@ def test_on_a_phone_the_canvas_fits_the_reported_width_and_maps_to_the_photo(app
     assert changed(before, after, (0.0, 0.0, 0.5, 0.3)) < 3
 
 
+@pytest.mark.slow
 def test_a_tall_photo_fits_the_height(app, canvas, photo_png):
     portrait = np.ascontiguousarray(pixels(photo_png).astype(np.uint8).transpose(1, 0, 2))  # 150 x 200
     upload(app, encode(np.tile(portrait, (4, 1, 1))), "tall.png", "image/png")  # 150 x 800
@@ -101,6 +103,7 @@ def test_a_tall_photo_fits_the_height(app, canvas, photo_png):
     assert call["height"] == MAX_HEIGHT and call["width"] == round(150 * MAX_HEIGHT / 800)
 
 
+@pytest.mark.slow
 def test_a_transparent_photo_is_shown_on_white(app, canvas):
     rgba = np.zeros((100, 200, 4), np.uint8)
     rgba[:, 100:] = (0, 0, 255, 255)  # left half fully transparent (and black underneath)
@@ -110,6 +113,7 @@ def test_a_transparent_photo_is_shown_on_white(app, canvas):
     assert shown[:, : half - 10].min() > 240 and shown[:, half + 10 :, 2].min() > 240
 
 
+@pytest.mark.slow
 def test_erase_replaces_the_photo_on_a_clean_canvas_and_offers_the_download(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     old_key, old_background = canvas.key, canvas.calls[-1]["background_image"]
@@ -129,6 +133,7 @@ def test_erase_replaces_the_photo_on_a_clean_canvas_and_offers_the_download(app,
     assert "Erase 1 done" in app.caption[0].value and "Local, PatchMatch" in app.caption[0].value
 
 
+@pytest.mark.slow
 def test_the_download_is_the_current_photo_at_full_size_and_in_its_format(app, canvas, photo_png):
     upload(app, photo_png, "plan.png", "image/png")
     erase_box(app, canvas)
@@ -139,6 +144,7 @@ def test_the_download_is_the_current_photo_at_full_size_and_in_its_format(app, c
     assert download(app).proto.url
 
 
+@pytest.mark.slow
 def test_undo_and_redo_walk_the_erases(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -163,6 +169,7 @@ def test_undo_and_redo_walk_the_erases(app, canvas, photo_jpeg):
     assert edit(app).current.data == second and button(app, "Redo erase").disabled
 
 
+@pytest.mark.slow
 def test_a_new_erase_after_undo_clears_redo(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -173,6 +180,7 @@ def test_a_new_erase_after_undo_clears_redo(app, canvas, photo_jpeg):
     assert len(edit(app).steps) == 3 and button(app, "Redo erase").disabled
 
 
+@pytest.mark.slow
 def test_the_history_is_bounded(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     for _ in range(7):
@@ -186,6 +194,7 @@ def test_the_history_is_bounded(app, canvas, photo_jpeg):
     assert edit(app).original.data == photo_jpeg  # still there to compare with
 
 
+@pytest.mark.slow
 def test_each_step_records_who_erased_it(app, canvas, photo_jpeg):
     app.sidebar.selectbox[0].set_value("telea")
     app.run()
@@ -195,6 +204,7 @@ def test_each_step_records_who_erased_it(app, canvas, photo_jpeg):
     assert step.engine == "Local, Telea" and step.seconds > 0
 
 
+@pytest.mark.slow
 def test_compare_shows_original_and_erased_photo_in_the_canvas_place(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     assert app.toggle(key="eraser_compare_input").disabled  # nothing to compare yet
@@ -216,6 +226,7 @@ def test_compare_shows_original_and_erased_photo_in_the_canvas_place(app, canvas
     assert len(canvas.calls) == calls + 1
 
 
+@pytest.mark.slow
 def test_the_drawing_survives_a_visit_to_about(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     canvas.paint((0.1, 0.1, 0.3, 0.3))
@@ -236,6 +247,7 @@ def test_the_drawing_survives_a_visit_to_about(app, canvas, photo_jpeg):
     assert changed(before, after, (0.6, 0.6, 1.0, 1.0)) < 3
 
 
+@pytest.mark.slow
 def test_the_steps_and_settings_survive_a_visit_to_about(app, canvas, photo_jpeg):
     app.sidebar.selectbox[0].set_value("telea")
     app.run()
@@ -247,6 +259,7 @@ def test_the_steps_and_settings_survive_a_visit_to_about(app, canvas, photo_jpeg
     assert app.sidebar.selectbox[0].value == "telea"
 
 
+@pytest.mark.slow
 def test_a_new_upload_resets_the_drawing_and_the_history(app, canvas, photo_jpeg, photo_png):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -260,6 +273,7 @@ def test_a_new_upload_resets_the_drawing_and_the_history(app, canvas, photo_jpeg
     assert edit(app).current.data == photo_png
 
 
+@pytest.mark.slow
 def test_clear_mask_empties_the_canvas(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     canvas.paint()
@@ -270,6 +284,7 @@ def test_clear_mask_empties_the_canvas(app, canvas, photo_jpeg):
     assert button(app, "Erase").disabled
 
 
+@pytest.mark.slow
 def test_the_rectangle_tool_draws_rectangles(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     app.slider(key="eraser_brush").set_value(80)
@@ -281,6 +296,7 @@ def test_the_rectangle_tool_draws_rectangles(app, canvas, photo_jpeg):
     assert app.slider(key="eraser_brush").disabled
 
 
+@pytest.mark.slow
 def test_a_mask_file_can_replace_the_drawing(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     mask = np.zeros((160, 240), np.uint8)
@@ -293,6 +309,7 @@ def test_a_mask_file_can_replace_the_drawing(app, canvas, photo_jpeg):
     assert edit(app).erased and not app.error
 
 
+@pytest.mark.slow
 def test_a_mask_file_of_the_wrong_shape_shows_the_library_message(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     app.file_uploader[1].set_value(("mask.png", encode(np.full((100, 100), 255, np.uint8)), "image/png"))
@@ -306,6 +323,7 @@ def test_a_mask_file_of_the_wrong_shape_shows_the_library_message(app, canvas, p
     [b"", b"this is not a photo", b"GIF89a" + bytes(100), encode(np.zeros((1, 1, 3), np.uint8))],
     ids=["empty", "text", "gif-named-jpg", "one-pixel"],
 )
+@pytest.mark.slow
 def test_a_refused_upload_shows_the_library_message_only(app, canvas, data):
     upload(app, data, "broken.jpg")
     assert [e.value for e in app.error] == [library_message(data)]
@@ -319,6 +337,7 @@ def test_a_photo_too_small_to_edit_is_refused_in_words(app, canvas):
     )
 
 
+@pytest.mark.slow
 def test_a_damaged_upload_keeps_the_photo_its_steps_and_the_drawing(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -335,6 +354,7 @@ def test_a_damaged_upload_keeps_the_photo_its_steps_and_the_drawing(app, canvas,
     assert not app.error
 
 
+@pytest.mark.slow
 def test_an_empty_mask_keeps_erase_disabled(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     assert button(app, "Erase").disabled  # nothing drawn yet
@@ -343,6 +363,7 @@ def test_an_empty_mask_keeps_erase_disabled(app, canvas, photo_jpeg):
     assert button(app, "Erase").disabled
 
 
+@pytest.mark.slow
 def test_a_failed_erase_keeps_photo_and_mask(app, canvas, photo_jpeg, monkeypatch):
     def fail(*args, **kwargs):
         raise EngineError("The telea engine failed on this photo (ValueError). Try another engine.")
@@ -359,10 +380,12 @@ def test_a_failed_erase_keeps_photo_and_mask(app, canvas, photo_jpeg, monkeypatc
     assert not [b for b in app.button if b.label == "Switch to Local"]  # Local already
 
 
+@pytest.mark.slow
 def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypatch):
     engines = []
     real = eraser.pipeline.erase
-    monkeypatch.setattr(eraser.pipeline, "erase", lambda *a, engine, **k: engines.append(engine) or real(*a, engine=engine, **k))
+    monkeypatch.setattr(eraser.pipeline, "erase",
+                        lambda *a, engine, **k: engines.append(engine) or real(*a, engine=engine, **k))
     app.sidebar.selectbox[0].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
@@ -370,6 +393,7 @@ def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypa
     assert [engine.name for engine in engines] == ["telea"]
 
 
+@pytest.mark.slow
 def test_a_stroke_neither_decodes_the_photo_again_nor_erases(app, canvas, photo_jpeg, monkeypatch):
     """Counts real library calls across reruns: only an upload decodes, only Erase erases."""
     calls = {"open": 0, "erase": 0}
@@ -410,6 +434,7 @@ def sent_bytes(jpeg):
     return len("data:image/jpeg;base64,") + 4 * -(-len(jpeg) // 3)
 
 
+@pytest.mark.slow
 def test_a_12_megapixel_photo_gets_a_small_canvas_background(app, canvas, big_jpeg):
     upload(app, big_jpeg, "big.jpg")
     call = canvas.calls[-1]
@@ -417,6 +442,7 @@ def test_a_12_megapixel_photo_gets_a_small_canvas_background(app, canvas, big_jp
     assert sent_bytes(call["background_image"]) <= 400_000
 
 
+@pytest.mark.slow
 def test_even_pure_noise_stays_under_the_payload_budget(app, canvas):
     noise = np.random.default_rng(0).random((MAX_HEIGHT, COLUMN, 3)) * 255
     upload(app, encode(noise.astype(np.uint8), "PNG"), "noise.png", "image/png")

@@ -9,7 +9,7 @@ from eraser import models
 from eraser.backends import weaker
 from eraser.engines import learned
 from tests.app.test_erase_page import edit, erase_box, upload
-from tests.model_host import hosted_migan
+from tests.support.model_host import hosted_migan
 
 
 @pytest.fixture
@@ -26,6 +26,7 @@ def test_the_engines_are_offered_in_words(app):
     assert box.value == "auto"
 
 
+@pytest.mark.slow
 def test_the_first_erase_fetches_the_model_and_about_says_it_filled_the_photo(app, canvas, photo_jpeg, model_host):
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -36,6 +37,7 @@ def test_the_first_erase_fetches_the_model_and_about_says_it_filled_the_photo(ap
     assert "- Erase 1: Local, MI-GAN" in "\n".join(m.value for m in app.markdown)
 
 
+@pytest.mark.slow
 def test_a_model_that_cannot_be_fetched_is_replaced_by_patchmatch_with_a_message(app, canvas, photo_jpeg, monkeypatch):
     monkeypatch.delenv("ERASER_OFFLINE")
     monkeypatch.setitem(models.MODELS, "migan", dataclasses.replace(models.MODELS["migan"], url="http://127.0.0.1:9/m.onnx"))
@@ -51,6 +53,7 @@ def test_a_model_that_cannot_be_fetched_is_replaced_by_patchmatch_with_a_message
     learned.forget()
 
 
+@pytest.mark.slow
 def test_automatic_without_its_model_says_so_in_plain_words(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     erase_box(app, canvas)

@@ -5,7 +5,7 @@ import pytest
 from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 
 from tests.app.test_erase_page import button, edit, erase_box, pixels, upload
-from tests.remote.support import KEY, make_app, serving
+from tests.support.remote import KEY, make_app, serving
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,7 @@ def shown_text(app) -> str:
     return " ".join(map(str, texts))
 
 
+@pytest.mark.slow
 def test_remote_erases_through_the_server_and_never_shows_the_key(app, canvas, photo_jpeg, origin, monkeypatch):
     monkeypatch.setenv("AILAB_API_URL", origin)  # a typed URL reaches this machine only when it is the deployment's
     choose_remote(app, origin, KEY)
@@ -54,6 +55,7 @@ def test_remote_erases_through_the_server_and_never_shows_the_key(app, canvas, p
     assert app.text_input(key="eraser_remote_key_input").proto.type == TextInputProto.PASSWORD
 
 
+@pytest.mark.slow
 def test_a_wrong_key_shows_what_to_do_keeps_the_photo_and_suggests_local(app, canvas, photo_jpeg, origin, monkeypatch):
     monkeypatch.setenv("AILAB_API_URL", origin)  # a typed URL reaches this machine only when it is the deployment's
     choose_remote(app, origin, "not-the-key")
@@ -92,6 +94,7 @@ def test_without_any_key_the_deployment_is_mentioned_not_its_variables(app, canv
     assert "AILAB" not in shown_text(app)
 
 
+@pytest.mark.slow
 def test_key_and_url_come_from_the_deployment_settings(app, canvas, photo_jpeg, origin, monkeypatch):
     monkeypatch.setenv("AILAB_API_KEY", KEY)
     monkeypatch.setenv("AILAB_API_URL", origin)
@@ -113,6 +116,7 @@ def test_the_deployment_key_never_goes_to_a_url_typed_in_the_page(app, canvas, p
     assert button(app, "Erase").disabled and not edit(app).erased
 
 
+@pytest.mark.slow
 def test_a_typed_url_into_this_machine_is_refused(app, canvas, photo_jpeg, origin):
     choose_remote(app, origin, KEY)  # the server would accept the key: only the URL rules stop it
     upload(app, photo_jpeg)
@@ -121,6 +125,7 @@ def test_a_typed_url_into_this_machine_is_refused(app, canvas, photo_jpeg, origi
     assert not edit(app).erased
 
 
+@pytest.mark.slow
 def test_the_session_key_survives_switching_backends(app, origin):
     choose_remote(app, origin, KEY)
     app.sidebar.radio[0].set_value("Local")

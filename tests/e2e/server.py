@@ -1,7 +1,6 @@
-"""Start the app with `streamlit run` and Debian Chromium: shared by the browser tests and bench/."""
+"""Start the app with `streamlit run`, and Debian Chromium, for the browser tests."""
 
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -9,7 +8,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT, free_port
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -19,12 +19,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_healthy(url: str, server: subprocess.Popen, log: Path, seconds: float) -> None:

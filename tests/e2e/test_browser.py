@@ -2,6 +2,8 @@
 a 390 x 844 phone with touch. Upload, paint, Erase in place, Undo erase, Redo erase, Download,
 Compare, a visit to About, and refused or failed steps."""
 
+from itertools import pairwise
+
 import cv2
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from playwright.sync_api import expect
 
 from eraser import Photo
 from eraser.errors import EraserError
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 
 SIZE = (1200, 800)
 # Centre x, centre y, radius in photo pixels: the objects to erase.
@@ -71,7 +73,7 @@ def touch_paint(page, ball):
         "Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]}
     )
     touch("touchStart", *points[0])
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in pairwise(points):
         for t in np.linspace(0, 1, 9)[1:]:
             touch("touchMove", x0 + (x1 - x0) * t, y0 + (y1 - y0) * t)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})

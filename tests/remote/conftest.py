@@ -1,4 +1,4 @@
-"""Fixtures for the remote tests; the servers and pictures themselves are in support.py."""
+"""Fixtures for the remote tests; the servers and pictures themselves are in tests/support/remote.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from .support import Clock, RawServer, Scripted, make_app, serving
+from tests.support.remote import Clock, RawServer, Scripted, make_app, serving
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import hashlib
 import hmac
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote
 
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from .support import free_port
+from tests.support import free_port
 
 # Dummy credentials, distinctive so that a leak is found by grep; region as the tests set it.
 ACCESS_KEY = "AKIATESTREPLICA0001"
@@ -40,7 +40,7 @@ class PresignRules:
         fields = dict(query)
         if "X-Amz-Signature" not in fields:
             return self.app(environ, start_response)  # the tests' own signed-header calls
-        signed_at = datetime.strptime(fields["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+        signed_at = datetime.strptime(fields["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
         lifetime = int(fields["X-Amz-Expires"])
         if lifetime > MAX_EXPIRES:
             return _error(start_response, "400 Bad Request", "AuthorizationQueryParametersError",

@@ -15,11 +15,11 @@ from eraser import contract
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
 from eraser.remote.client import MAX_ANSWER_BYTES
-
-from .support import KEY, encode, scene
+from tests.support.remote import KEY, encode, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 5.0, "max_attempts": 1, "allow_local": True}
+GZIP = {"Content-Encoding": "gzip"}
 
 
 def refused(fake, **options):
@@ -28,6 +28,7 @@ def refused(fake, **options):
     return caught.value
 
 
+@pytest.mark.slow
 def test_a_gzip_bomb_is_capped_after_decompression(scripted):
     bomb = gzip.compress(b" " * (64 * 2**20))  # 64 MB of spaces in about 64 KB
     scripted.answers.append((200, bomb, "application/json", {"Content-Encoding": "gzip"}))
@@ -45,7 +46,7 @@ def test_a_small_gzip_answer_is_read(scripted):
     photo, _ = scene()
     scripted.files["/files/out.png"] = (200, encode(photo.pixels), {})
     body = contract.success_body(scripted.origin + "/files/out.png")
-    scripted.answers.append((200, gzip.compress(json.dumps(body).encode()), "application/json", {"Content-Encoding": "gzip"}))
+    scripted.answers.append((200, gzip.compress(json.dumps(body).encode()), "application/json", GZIP))
     assert RemoteEraser(KEY, scripted.origin, **FAST).erase(*scene()).attempts == 1
 
 
@@ -60,6 +61,7 @@ def test_a_declared_length_over_the_cap_is_not_read(scripted):
     assert refused(scripted).code == "BAD_RESPONSE"
 
 
+@pytest.mark.slow
 def test_a_trickled_answer_meets_the_deadline(scripted):
     scripted.answers.append((200, [(0.2, b" ")] * 12, "application/json", {}))  # 2.4 s, a byte at a time
     began = time.monotonic()
@@ -80,7 +82,7 @@ def test_an_encoding_we_do_not_read_is_refused(scripted, encoding):
 
 
 def test_a_damaged_gzip_answer_is_refused(scripted):
-    scripted.answers.append((200, gzip.compress(b'{"a": 1}')[:-12] + b"garbage!", "application/json", {"Content-Encoding": "gzip"}))
+    scripted.answers.append((200, gzip.compress(b'{"a": 1}')[:-12] + b"garbage!", "application/json", GZIP))
     assert refused(scripted).code == "BAD_RESPONSE"
 
 
@@ -98,7 +100,8 @@ def test_a_key_echoed_in_code_or_request_id_is_blanked(scripted, caplog):
     photo, _ = scene()
     scripted.answers.clear()
     scripted.files["/files/out.png"] = (200, encode(photo.pixels), {})
-    scripted.answer_json(200, {**contract.success_body(scripted.origin + "/files/out.png"), "request_id": "id-" + KEY * 3})
+    body = contract.success_body(scripted.origin + "/files/out.png")
+    scripted.answer_json(200, {**body, "request_id": "id-" + KEY * 3})
     result = RemoteEraser(KEY, scripted.origin, **FAST).erase(*scene())
     assert result.request_id.startswith("id-[key]") and len(result.request_id) <= 64
     said = " ".join([str(error), repr(error), repr(vars(error)), repr(result), caplog.text])

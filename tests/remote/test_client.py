@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -15,8 +15,7 @@ from eraser.images import Photo
 from eraser.masks import grow
 from eraser.pipeline import DEFAULT_GROW
 from eraser.remote import RemoteEraser
-
-from .support import KEY, Flaky, encode, make_app, scene
+from tests.support.remote import KEY, Flaky, encode, make_app, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 30.0, "timeout": 20.0, "allow_local": True}
@@ -32,6 +31,7 @@ def outside_unchanged(result, photo, mask):
     return np.array_equal(result.photo.pixels[~widened], photo.pixels[~widened])
 
 
+@pytest.mark.slow
 def test_success(server):
     photo, mask = scene()
     result = client(server).erase(photo, mask)
@@ -42,6 +42,7 @@ def test_success(server):
     assert Photo.open(result.data).size == photo.size  # the downloaded bytes are kept
 
 
+@pytest.mark.slow
 def test_the_mask_widens_like_local_erasing_so_halos_go(server):
     photo, mask = scene()
     pixels = np.array(photo.pixels)
@@ -56,6 +57,7 @@ def test_the_mask_widens_like_local_erasing_so_halos_go(server):
     assert np.array_equal(exact.photo.pixels[halo], pixels[halo])
 
 
+@pytest.mark.slow
 def test_keeps_format_name_and_alpha(server):
     pixels = np.full((64, 80, 4), 200, np.uint8)
     pixels[..., 3] = np.arange(80, dtype=np.uint8)[None, :] * 3
@@ -67,10 +69,11 @@ def test_keeps_format_name_and_alpha(server):
     assert np.array_equal(result.photo.alpha, photo.alpha)
 
 
+@pytest.mark.slow
 def test_records_when_the_url_expires(server, clock):
     clock.now = 1_700_000_000.0
     result = client(server, clock=clock).erase(*scene())
-    assert result.expires_at == datetime.fromtimestamp(clock.now, timezone.utc) + timedelta(hours=24)
+    assert result.expires_at == datetime.fromtimestamp(clock.now, UTC) + timedelta(hours=24)
     clock.advance(24 * 3600 + 1)  # the server shares the clock: its URL is now gone, our bytes are not
     assert requests.get(result.image_url, timeout=10).status_code == 404
     assert Photo.open(result.data).size == (160, 120)
@@ -92,6 +95,7 @@ def _noise_photo(width, height, seed=1):
     return Photo.open(encode(pixels), name="noise.png")
 
 
+@pytest.mark.slow
 def test_photo_over_3mb_sends_a_window(server):
     photo = _noise_photo(1500, 1200)  # about 5.4 MB as PNG
     assert len(photo.encode()) > contract.SAFE_FILE_BYTES
@@ -112,6 +116,7 @@ def _gradient(width, height):
     return Photo.open(encode(pixels)), pixels
 
 
+@pytest.mark.slow
 def test_photo_4096_wide_sends_a_window_below_the_limit(server):
     photo, _ = _gradient(4500, 60)
     mask = np.zeros((60, 4500), bool)
@@ -122,6 +127,7 @@ def test_photo_4096_wide_sends_a_window_below_the_limit(server):
     assert result.photo.size == (4500, 60) and outside_unchanged(result, photo, mask)
 
 
+@pytest.mark.slow
 def test_mask_box_over_the_limit_is_downscaled_and_pasted_back_at_full_size(server):
     photo, pixels = _gradient(4400, 80)
     mask = np.zeros((80, 4400), bool)
@@ -135,6 +141,7 @@ def test_mask_box_over_the_limit_is_downscaled_and_pasted_back_at_full_size(serv
     assert np.abs(result.photo.pixels[mask].astype(int) - pixels[mask].astype(int)).mean() < 12
 
 
+@pytest.mark.slow
 def test_retries_a_server_that_fails_a_few_times(tmp_path, start):
     failures = ["AI_SERVICE_FLOW_RESTRICTION", "SERVICE_INTERNAL_ERROR",
                 (502, b"<html>bad gateway</html>", "text/html")]
@@ -166,6 +173,7 @@ def test_wrong_key_from_the_real_server(server):
     assert "key" in str(caught.value)
 
 
+@pytest.mark.slow
 def test_twenty_at_once_each_gets_its_own_result(tmp_path, start):
     origin = start(make_app(tmp_path, workers=4))
     remote = client(origin, budget=120, timeout=60)
@@ -175,7 +183,7 @@ def test_twenty_at_once_each_gets_its_own_result(tmp_path, start):
         results = list(pool.map(lambda job: remote.erase(*job), jobs))
     # The server may change pixels under the client's widening of the mask, widened again by it.
     grown = grow(grow(jobs[0][1], DEFAULT_GROW), DEFAULT_GROW)
-    for (photo, mask), colour, result in zip(jobs, colours, results):
+    for (photo, mask), colour, result in zip(jobs, colours, results, strict=True):
         served = Photo.open(result.data)  # what the server made, before our paste-back
         assert np.array_equal(served.pixels[~grown], photo.pixels[~grown])
         # Inside the mask the server filled in this image's own background, nobody else's.

@@ -9,8 +9,7 @@ import pytest
 from eraser import contract
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
-
-from .support import KEY, encode, scene
+from tests.support.remote import KEY, encode, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 20.0, "timeout": 5.0, "max_attempts": 3, "allow_local": True}
@@ -81,6 +80,7 @@ def test_success_without_an_image_url_is_a_bad_response(scripted):
     assert erase_against(scripted).code == "BAD_RESPONSE"
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured(scripted):
     status, body = contract.error_body("AI_SERVICE_FLOW_RESTRICTION")
     scripted.answer_json(status, body, {"Retry-After": "1"})
@@ -105,6 +105,7 @@ def test_dropped_connections_are_retried_then_reported(raw_server):
     assert (error.code, error.retryable) == ("CONNECTION_FAILED", True) and dropper.connections == 3
 
 
+@pytest.mark.slow
 def test_timeouts_are_retried_within_the_budget(raw_server):
     hanger = raw_server("hang")
     began = time.monotonic()

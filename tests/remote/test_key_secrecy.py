@@ -11,8 +11,7 @@ import pytest
 from eraser import contract
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
-
-from .support import KEY, Flaky, make_app, scene
+from tests.support.remote import KEY, Flaky, make_app, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 0.5, "max_attempts": 3, "allow_local": True}
@@ -23,6 +22,7 @@ def everything_said(error: BaseException) -> str:
                      repr(vars(error))])
 
 
+@pytest.mark.slow
 def test_key_never_leaks(tmp_path, start, raw_server, scripted, caplog, capsys):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's connection chatter included
     flaky = Flaky(make_app(tmp_path), ["AI_SERVICE_FLOW_RESTRICTION"])

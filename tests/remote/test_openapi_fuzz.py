@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from eraser import contract
+from tests.support.remote import KEY, make_app, serving
 
-from .support import KEY, make_app, serving
+# Hundreds of generated requests against a server with worker processes: the slow tier.
+pytestmark = pytest.mark.slow
 
 MAX_EXAMPLES = 40  # per operation; bounded so the suite stays quick
 

@@ -28,10 +28,10 @@ from eraser.server import Settings
 from eraser.server.s3store import S3ResultStore
 from eraser.server.settings import SettingsError
 from eraser.server.storage import StoreFull
-from tests.conftest import ROOT
+from tests.support import ROOT, free_port
+from tests.support.remote import KEY, encode, make_app, mask_png, scene
 
 from .s3_double import AWS_ENV, SECRET_KEY, S3Double
-from .support import KEY, encode, free_port, make_app, mask_png, scene
 from .test_serve_cli import START_TIMEOUT, _serve
 from .test_server import URL_TIMEOUT, assert_error, post
 
@@ -240,7 +240,8 @@ def test_serve_names_each_unusable_s3_setting_on_its_own_line(tmp_path):
     done = run_serve(tmp_path, ERASER_S3_ENDPOINT_URL="http://127.0.0.1:9000", ERASER_S3_PREFIX="eraser")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "error: ERASER_S3_ENDPOINT_URL is set but ERASER_S3_BUCKET is not: set the bucket too, or unset ERASER_S3_ENDPOINT_URL.",
+        "error: ERASER_S3_ENDPOINT_URL is set but ERASER_S3_BUCKET is not: set the bucket too, "
+        "or unset ERASER_S3_ENDPOINT_URL.",
         "error: ERASER_S3_PREFIX is set but ERASER_S3_BUCKET is not: set the bucket too, or unset ERASER_S3_PREFIX.",
     ]
 
@@ -249,7 +250,8 @@ def test_serve_names_each_unusable_s3_setting_on_its_own_line(tmp_path):
 
 def test_s3_settings_from_env():
     settings = Settings.from_env({"ERASER_S3_BUCKET": " photo-results ", "ERASER_S3_PREFIX": "/eraser/results",
-                                  "ERASER_S3_ENDPOINT_URL": "https://minio.example.org:9000/", "ERASER_RESULT_TTL": "604800"})
+                                  "ERASER_S3_ENDPOINT_URL": "https://minio.example.org:9000/",
+                                  "ERASER_RESULT_TTL": "604800"})
     assert (settings.s3_bucket, settings.s3_endpoint_url, settings.s3_prefix, settings.result_ttl) == \
         ("photo-results", "https://minio.example.org:9000", "eraser/results/", 604800)
     assert (Settings.from_env({}).s3_bucket, Settings.from_env({}).s3_prefix) == ("", "results/")

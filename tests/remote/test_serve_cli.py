@@ -17,9 +17,11 @@ import requests
 from eraser import engines
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
-from tests.conftest import ROOT
+from tests.support import ROOT, free_port
+from tests.support.remote import scene
 
-from .support import free_port, scene
+# Each test starts `python -m eraser serve` in a process of its own: the slow tier.
+pytestmark = pytest.mark.slow
 
 START_TIMEOUT = 20.0
 
@@ -111,4 +113,5 @@ def test_an_unknown_engine_stops_serve_at_once(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ERASER_API_KEYS": "k", "ERASER_ENGINE": "foo"}
     done = subprocess.run([sys.executable, "-m", "eraser", "serve", "--port", "1"], capture_output=True,
                           text=True, cwd=tmp_path, env=env, timeout=60)
-    assert done.returncode == 2 and done.stderr == f"error: ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'.\n"
+    assert done.returncode == 2
+    assert done.stderr == f"error: ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'.\n"

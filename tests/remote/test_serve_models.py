@@ -8,14 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from eraser.engines import learned
 from eraser.server.run import prepare_engine
 from eraser.server.workers import Workers
-from tests.conftest import ROOT
-from tests.model_host import hosted_migan
-
-from .support import free_port
+from tests.support import ROOT, free_port
+from tests.support.model_host import hosted_migan
 
 
 def serve_refused(tmp_path, **env):
@@ -26,6 +25,7 @@ def serve_refused(tmp_path, **env):
                           capture_output=True, text=True, cwd=tmp_path, env=full, timeout=20)
 
 
+@pytest.mark.slow
 def test_a_server_whose_model_cannot_be_had_does_not_start(tmp_path):
     done = serve_refused(tmp_path, ERASER_ENGINE="lama", ERASER_OFFLINE="1")
     assert done.returncode == 2
@@ -51,6 +51,7 @@ def record_pid(folder: str) -> None:
     (Path(folder) / str(os.getpid())).touch()
 
 
+@pytest.mark.slow
 def test_every_worker_process_warms_up_before_its_first_job(tmp_path):
     workers = Workers(2, 10, warm_up=(record_pid, str(tmp_path)))
     try:

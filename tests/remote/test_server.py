@@ -13,11 +13,11 @@ import pytest
 import requests
 
 from eraser import contract, engines
+from eraser.errors import SettingsError
 from eraser.images import Photo
 from eraser.server import LocalDirStore, Settings, create_app
 from eraser.server.app import MAX_BODY_BYTES
-
-from .support import KEY, crashing_erase, encode, failing_erase, make_app, mask_png, scene, stalling_erase
+from tests.support.remote import KEY, crashing_erase, encode, failing_erase, make_app, mask_png, scene, stalling_erase
 
 URL_TIMEOUT = 30
 
@@ -49,6 +49,7 @@ def good():
     return encode(photo.pixels), mask_png(mask), photo, mask
 
 
+@pytest.mark.slow
 def test_success_envelope_and_result(server, good):
     image, mask_bytes, photo, mask = good
     response = post(server, image, mask_bytes)
@@ -87,20 +88,24 @@ def test_field_sent_as_text_is_a_parameter_error(server, good):
     assert_error(response, "ERROR_PARAMETERS")
 
 
+@pytest.mark.slow
 def test_empty_file(server, good):
     assert_error(post(server, b"", good[1]), "PARAMETERS_CANNOT_EMPTY")
 
 
 @pytest.mark.parametrize("data", [b"hello, not an image", b"GIF89a" + bytes(100), b"%PDF-1.4 ..."])
+@pytest.mark.slow
 def test_unsupported_type_is_415(server, good, data):
     assert_error(post(server, data, good[1]), "UNSUPPORTED_FILE_TYPES")
 
 
+@pytest.mark.slow
 def test_damaged_file_is_a_decoding_failure(server, good):
     assert_error(post(server, good[0][:60], good[1]), "FILE_DECODING_FAILURE")
     assert_error(post(server, good[0], b"\x89PNG\r\n\x1a\n" + b"\0" * 50), "FILE_DECODING_FAILURE")
 
 
+@pytest.mark.slow
 def test_resolution_4096_is_refused(server):
     wide = np.zeros((8, 4096, 3), np.uint8)
     mask = np.zeros((8, 4096), bool)
@@ -108,29 +113,35 @@ def test_resolution_4096_is_refused(server):
     assert_error(post(server, encode(wide), mask_png(mask)), "FILE_RESOLUTION_EXCEEDS_LIMITS")
 
 
+@pytest.mark.slow
 def test_a_header_declaring_a_huge_image_is_a_resolution_error(server, good):
     def chunk(kind, payload):
         return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
 
     # 30000 x 30000 declared in a few dozen bytes: refused from the header, never decoded.
     header = struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0)
-    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+            + chunk(b"IEND", b""))
     assert_error(post(server, bomb, good[1]), "FILE_RESOLUTION_EXCEEDS_LIMITS")
 
 
+@pytest.mark.slow
 def test_mismatched_mask(server, good):
     assert_error(post(server, good[0], mask_png(np.ones((50, 50), bool))), "ERROR_MASK_IMAGE_RESOLUTION_MISMATCH")
 
 
+@pytest.mark.slow
 def test_empty_mask_is_an_invalid_parameter(server, good):
     assert_error(post(server, good[0], mask_png(np.zeros(good[3].shape, bool))), "ERROR_INVALID_PARAMETER")
 
 
+@pytest.mark.slow
 def test_file_over_3mb(server, good):
     big = b"\x89PNG\r\n\x1a\n" + bytes(contract.MAX_FILE_BYTES)
     assert_error(post(server, big, good[1]), "FILE_SIZE_EXCEEDS_LIMIT")
 
 
+@pytest.mark.slow
 def test_body_over_the_limit_is_413_before_parsing(server, good):
     assert_error(post(server, bytes(MAX_BODY_BYTES), good[1]), "ERROR_REQUEST_BODY_TOO_LARGE")
     # ... and the server is still fine afterwards.
@@ -148,7 +159,7 @@ def test_a_wrong_key_is_reported_before_a_bad_body(server, good):
 
 
 def test_an_unknown_engine_is_refused_at_start_up(tmp_path):
-    with pytest.raises(ValueError, match=f"ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'"):
+    with pytest.raises(SettingsError, match=f"ERASER_ENGINE must be one of {', '.join(engines.names())}, not 'foo'"):
         Settings(api_keys=(KEY,), result_dir=tmp_path, engine="foo")
 
 
@@ -157,6 +168,7 @@ def test_unknown_path_says_the_api_does_not_exist(server):
     assert_error(response, "ERROR_AI_NOT_EXISTS")
 
 
+@pytest.mark.slow
 def test_engine_failure_and_crash(tmp_path, start, good):
     for erase, code in ((failing_erase, "PROCESSING_FAILURE"), (crashing_erase, "SERVICE_INTERNAL_ERROR")):
         app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path / code), erase=erase)
@@ -170,6 +182,7 @@ def wait_for_in_flight(origin, count):
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_full_queue_answers_flow_restriction(tmp_path, start, good):
     app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path, workers=1, max_queue=0), erase=stalling_erase)
     origin = start(app)
@@ -186,6 +199,7 @@ def test_full_queue_answers_flow_restriction(tmp_path, start, good):
     assert first["response"].status_code == 200
 
 
+@pytest.mark.slow
 def test_result_expires_then_404_and_file_removed(server, good, clock, tmp_path):
     url = post(server, good[0], good[1]).json()["data"]["image_url"]
     clock.advance(contract.URL_TTL_SECONDS - 5)
@@ -196,6 +210,7 @@ def test_result_expires_then_404_and_file_removed(server, good, clock, tmp_path)
     assert list((tmp_path / "results").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_sweeper_removes_expired_results_unasked(tmp_path, start, good, clock):
     origin = start(make_app(tmp_path, clock, result_ttl=60, purge_interval=0.05))
     for _ in range(3):
@@ -230,7 +245,8 @@ def test_health_and_openapi(server):
     assert health.status_code == 200 and health.json()["status"] == "ok"
     doc = requests.get(server + "/openapi.json", timeout=URL_TIMEOUT).json()
     operation = doc["paths"][contract.PATH]["post"]
-    fields = doc["components"]["schemas"][operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+    fields = doc["components"]["schemas"][schema]
     assert set(fields["required"]) == {contract.IMAGE_FIELD, contract.MASK_FIELD}
     assert doc["components"]["securitySchemes"]["APIKeyHeader"]["name"] == contract.KEY_HEADER
 
@@ -240,6 +256,7 @@ def test_a_server_without_keys_refuses_to_exist(tmp_path):
         create_app(Settings(api_keys=(), result_dir=tmp_path))
 
 
+@pytest.mark.slow
 def test_several_keys_each_work(tmp_path, start, good):
     origin = start(create_app(Settings(api_keys=("one", "two"), result_dir=tmp_path, engine="telea")))
     assert post(origin, good[0], good[1], key="one").status_code == 200

@@ -15,8 +15,8 @@ import requests
 from eraser import contract
 from eraser.server import Settings, create_app
 from eraser.server.app import MAX_BODY_BYTES
+from tests.support.remote import KEY, STALL_SECONDS, encode, make_app, mask_png, scene, stalling_erase
 
-from .support import KEY, STALL_SECONDS, encode, make_app, mask_png, scene, stalling_erase
 from .test_server import URL_TIMEOUT, assert_error, post, wait_for_in_flight
 
 QUICK = {"header_timeout": 1.0, "body_timeout": 1.0}
@@ -67,6 +67,7 @@ def request_head(key=KEY, length=MAX_BODY_BYTES, path=contract.PATH) -> bytes:
             f"Content-Type: multipart/form-data; boundary=zzz\r\nContent-Length: {length}\r\n\r\n").encode()
 
 
+@pytest.mark.slow
 def test_idle_connections_are_closed_and_do_not_lock_anyone_out(tmp_path, start, sockets, good):
     origin = start(make_app(tmp_path, max_connections=100, **QUICK))
     idle = [sockets(origin) for _ in range(300)]  # three times the cap, never sending a byte
@@ -77,6 +78,7 @@ def test_idle_connections_are_closed_and_do_not_lock_anyone_out(tmp_path, start,
     assert all(closed_within(sock, 5.0) for sock in idle)
 
 
+@pytest.mark.slow
 def test_slow_headers_are_cut_off(tmp_path, start, sockets):
     origin = start(make_app(tmp_path, **QUICK))
     sock = sockets(origin)
@@ -94,6 +96,7 @@ def test_slow_headers_are_cut_off(tmp_path, start, sockets):
     assert closed and time.monotonic() - began < 6
 
 
+@pytest.mark.slow
 def test_a_slow_body_gets_408_in_the_envelope(tmp_path, start, sockets):
     origin = start(make_app(tmp_path, **QUICK))
     sock = sockets(origin)
@@ -104,6 +107,7 @@ def test_a_slow_body_gets_408_in_the_envelope(tmp_path, start, sockets):
     assert 0.9 < time.monotonic() - began < 4
 
 
+@pytest.mark.slow
 def test_a_wrong_key_flood_costs_only_headers(tmp_path, start, sockets, good):
     app = make_app(tmp_path, **QUICK)
     origin = start(app)
@@ -119,10 +123,12 @@ def test_a_wrong_key_flood_costs_only_headers(tmp_path, start, sockets, good):
 def test_a_wrong_key_with_a_body_still_reads_the_401(server):
     # requests sends the whole 6 MB body; the server answers without reading it and closes.
     response = requests.post(server + contract.PATH, data=bytes(MAX_BODY_BYTES), timeout=URL_TIMEOUT,
-                             headers={contract.KEY_HEADER: "wrong", "content-type": "multipart/form-data; boundary=zzz"})
+                             headers={contract.KEY_HEADER: "wrong",
+                                      "content-type": "multipart/form-data; boundary=zzz"})
     assert_error(response, "ERROR_USER_NOT_EXISTS")
 
 
+@pytest.mark.slow
 def test_bodies_in_memory_are_bounded_in_total(tmp_path, start, sockets, good):
     origin = start(make_app(tmp_path, upload_mb=7, body_timeout=2.0, header_timeout=5.0))
     first = sockets(origin)
@@ -154,6 +160,7 @@ def test_malformed_http_gets_the_envelope(tmp_path, start, sockets, raw):
     assert status == 400 and body["error_detail"]["code"] == "ERROR_PARAMETERS"
 
 
+@pytest.mark.slow
 def test_a_runaway_erase_is_stopped(tmp_path, start, good):
     app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path / "results", workers=1, job_timeout=0.5),
                      erase=stalling_erase)
@@ -166,6 +173,7 @@ def test_a_runaway_erase_is_stopped(tmp_path, start, good):
     assert list((tmp_path / "results").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_work_whose_client_left_is_stopped_and_not_stored(tmp_path, start, good):
     app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path / "results", workers=1), erase=stalling_erase)
     origin = start(app)
@@ -184,6 +192,7 @@ def post_with_timeout(origin, good, timeout):
                          files={contract.IMAGE_FIELD: ("p", good[0]), contract.MASK_FIELD: ("m", good[1])})
 
 
+@pytest.mark.slow
 def test_photos_are_decoded_in_the_workers_not_the_server(server, good, monkeypatch):
     # The server runs in this process; if it decoded a photo here, this would break the request.
     from eraser.images import Photo
@@ -198,6 +207,7 @@ def test_photos_are_decoded_in_the_workers_not_the_server(server, good, monkeypa
                                                                  timeout=URL_TIMEOUT).content).size == (160, 120)
 
 
+@pytest.mark.slow
 def test_a_queued_erase_whose_client_left_is_dropped_at_once(tmp_path, start, good):
     app = create_app(Settings(api_keys=(KEY,), result_dir=tmp_path / "results", workers=1), erase=stalling_erase)
     origin = start(app)

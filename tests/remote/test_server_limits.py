@@ -14,9 +14,9 @@ import pytest
 from eraser.server import LocalDirStore, Settings, create_app
 from eraser.server.settings import SettingsError
 from eraser.server.storage import RESULT_MARGIN, StoreFull
-from tests.conftest import ROOT
+from tests.support import ROOT, free_port
+from tests.support.remote import KEY, encode, make_app, mask_png, scene
 
-from .support import KEY, encode, free_port, make_app, mask_png, scene
 from .test_server import assert_error, post
 
 
@@ -91,16 +91,19 @@ def test_settings_from_env_report_every_problem():
 def serve(tmp_path, **variables):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ERASER_")}
     env.update(PYTHONPATH=str(ROOT), ERASER_API_KEYS="k", **variables)
-    return subprocess.run([sys.executable, "-m", "eraser", "serve", "--port", str(free_port())], capture_output=True, text=True,
-                          cwd=tmp_path, env=env, timeout=60)
+    return subprocess.run([sys.executable, "-m", "eraser", "serve", "--port", str(free_port())],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
 
 
+@pytest.mark.slow
 def test_serve_prints_one_error_line_per_bad_setting(tmp_path):
     done = serve(tmp_path, ERASER_RESULT_TTL="nan", ERASER_MAX_QUEUE="-100", ERASER_JOB_TIMEOUT="inf")
     lines = done.stderr.splitlines()
-    assert done.returncode == 2 and len(lines) == 3 and all(line.startswith("error: ERASER_") for line in lines), done.stderr
+    assert done.returncode == 2 and len(lines) == 3, done.stderr
+    assert all(line.startswith("error: ERASER_") for line in lines), done.stderr
 
 
+@pytest.mark.slow
 def test_serve_says_when_the_result_dir_cannot_be_made(tmp_path):
     (tmp_path / "a-file").write_text("not a directory")
     done = serve(tmp_path, ERASER_RESULT_DIR=str(tmp_path / "a-file" / "results"))

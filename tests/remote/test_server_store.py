@@ -20,8 +20,7 @@ from eraser.server import LocalDirStore
 from eraser.server.settings import MB
 from eraser.server.storage import PARTIAL, RESULT_MARGIN, StoreFull, result_bound
 from eraser.server.workers import Workers
-
-from .support import (
+from tests.support.remote import (
     STALL_SECONDS,
     crashing_erase,
     dying_save_erase,
@@ -34,6 +33,7 @@ from .support import (
     serving,
     stalling_erase,
 )
+
 from .test_server import URL_TIMEOUT, assert_error, post, wait_for_in_flight
 from .test_server_attacks import post_with_timeout
 

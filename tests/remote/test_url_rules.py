@@ -12,8 +12,7 @@ from eraser import contract
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser, urls
 from eraser.remote.download import check_url
-
-from .support import KEY, encode, scene
+from tests.support.remote import KEY, encode, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 5.0, "max_attempts": 2, "allow_local": True}

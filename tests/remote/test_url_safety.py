@@ -8,8 +8,7 @@ from eraser import contract
 from eraser.errors import RemoteError
 from eraser.remote import RemoteEraser
 from eraser.remote.download import check_url
-
-from .support import KEY, encode, scene
+from tests.support.remote import KEY, encode, scene
 
 # allow_local: our test servers are on 127.0.0.1, which a URL given in code may not reach otherwise.
 FAST = {"backoff": 0.01, "budget": 10.0, "timeout": 5.0, "max_attempts": 2, "allow_local": True}
@@ -103,6 +102,7 @@ def test_size_cap_while_streaming(scripted):
     assert failure(scripted, max_result_bytes=1000).code == "BAD_RESULT_IMAGE"
 
 
+@pytest.mark.slow
 def test_a_trickling_download_meets_the_deadline(scripted):
     scripted.files["/files/slow"] = (200, [(0.2, b"x")] * 12, {"content-type": "image/png"})
     point_at(scripted, scripted.origin + "/files/slow")

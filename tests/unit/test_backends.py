@@ -8,8 +8,8 @@ from eraser import Photo
 from eraser.backends import Local, Remote, Result, weaker
 from eraser.engines import learned
 from eraser.errors import ModelError
-from tests.photos import blob, encode
-from tests.remote.support import KEY, make_app, serving
+from tests.support.photos import blob, encode
+from tests.support.remote import KEY, make_app, serving
 
 WIDTH, HEIGHT = 400, 300
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from eraser import EngineError, ImageError, MaskError, Photo, erase, load_mask
 from eraser.images import MAX_FILE_BYTES
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 from tests.unit.cli import run_cli
 
 GOOD = scene(64, 48)
@@ -87,6 +87,7 @@ def test_library_refuses_bad_photo(data, words):
     [c[1:] for c in PHOTO_CORPUS if c[0] != "over-byte-cap"],
     ids=[c[0] for c in PHOTO_CORPUS if c[0] != "over-byte-cap"],
 )
+@pytest.mark.slow
 def test_cli_refuses_bad_photo(tmp_path, data, words):
     (tmp_path / "photo.png").write_bytes(data)
     (tmp_path / "mask.png").write_bytes(encode(np.full((48, 64), 255, np.uint8)))
@@ -118,6 +119,7 @@ def test_library_refuses_bad_mask(data, error, words):
 
 
 @pytest.mark.parametrize("data, error, words", [c[1:] for c in MASK_CORPUS], ids=[c[0] for c in MASK_CORPUS])
+@pytest.mark.slow
 def test_cli_refuses_bad_mask(tmp_path, data, error, words):
     (tmp_path / "photo.png").write_bytes(encode(GOOD))
     (tmp_path / "mask.png").write_bytes(data)
@@ -150,6 +152,7 @@ def test_unknown_engine_and_bad_grow_are_refused():
         (["paint"], "invalid choice: 'paint'"),
     ],
 )
+@pytest.mark.slow
 def test_cli_usage_errors_are_one_line(tmp_path, args, words):
     (tmp_path / "photo.png").write_bytes(encode(GOOD))
     mask = np.zeros((48, 64), np.uint8)

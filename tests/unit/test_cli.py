@@ -3,10 +3,14 @@
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from tests.photos import blob, encode, scene
+from tests.support.photos import blob, encode, scene
 from tests.unit.cli import run_cli
+
+# Each test runs `python -m eraser` in a process of its own: the slow tier.
+pytestmark = pytest.mark.slow
 
 
 def test_engines_lists_one_per_line(tmp_path):
@@ -19,7 +23,8 @@ def test_erase_writes_the_output(tmp_path):
     mask = blob(320, 240, (160, 160), 40)
     (tmp_path / "street.png").write_bytes(encode(pixels))
     (tmp_path / "mask.png").write_bytes(encode(mask.astype(np.uint8) * 255))
-    done = run_cli("erase", "street.png", "mask.png", "-o", "clean.png", "--engine", "telea", "--grow", "0", cwd=tmp_path)
+    done = run_cli("erase", "street.png", "mask.png", "-o", "clean.png", "--engine", "telea", "--grow", "0",
+                   cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     out = np.asarray(Image.open(tmp_path / "clean.png"))
     assert out.shape == pixels.shape and np.array_equal(out[~mask], pixels[~mask])

@@ -1,13 +1,17 @@
 """The CLI's learned-model side: listing, pulling without network, and --model-file."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from eraser.masks import grow
-from tests.onnx_models import migan_like
-from tests.photos import blob, encode, scene
+from tests.support.onnx_models import migan_like
+from tests.support.photos import blob, encode, scene
 from tests.unit.cli import run_cli
 from tests.unit.test_learned import flat_and_gradient
+
+# Each test runs `python -m eraser` in a process of its own: the slow tier.
+pytestmark = pytest.mark.slow
 
 
 def test_models_lists_each_model_with_size_licence_and_state(tmp_path):
@@ -65,7 +69,8 @@ def test_a_migan_fill_on_flat_grey_and_a_gradient_has_no_rim(tmp_path):
 def test_a_model_that_fails_its_self_check_is_exit_2_and_one_error_line(tmp_path):
     photo_and_mask(tmp_path)
     migan_like(tmp_path / "inverted.onnx", invert=True)
-    done = run_cli("erase", "street.png", "mask.png", "--engine", "migan", "--model-file", "inverted.onnx", cwd=tmp_path)
+    done = run_cli("erase", "street.png", "mask.png", "--engine", "migan", "--model-file", "inverted.onnx",
+                   cwd=tmp_path)
     assert done.returncode == 2 and not (tmp_path / "street_erased.png").exists()
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "failed its self-check" in errors[0] and "Traceback" not in done.stderr

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eraser import cli
-from tests.photos import blob, encode, scene
+from tests.support.photos import blob, encode, scene
 from tests.unit.limits import run_limited
 
 PHOTO = encode(scene(96, 64))
@@ -21,6 +21,7 @@ def _one_error_line(run, words: str) -> None:
     assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], run.stderr
 
 
+@pytest.mark.slow
 def test_a_huge_file_is_refused_from_its_size_without_reading_it(tmp_path):
     big = tmp_path / "huge.jpg"
     with open(big, "wb") as f:
@@ -31,6 +32,7 @@ def test_a_huge_file_is_refused_from_its_size_without_reading_it(tmp_path):
     assert run.peak_mb < 300
 
 
+@pytest.mark.slow
 def test_dev_zero_stops_at_the_cap(tmp_path):
     (tmp_path / "mask.png").write_bytes(MASK)
     run = run_limited("erase", "/dev/zero", "mask.png", "-o", "out.png", cwd=tmp_path)
@@ -38,12 +40,14 @@ def test_dev_zero_stops_at_the_cap(tmp_path):
     assert run.peak_mb < 400 and not (tmp_path / "out.png").exists()
 
 
+@pytest.mark.slow
 def test_a_folder_is_named_as_one(tmp_path):
     (tmp_path / "photos").mkdir()
     (tmp_path / "mask.png").write_bytes(MASK)
     _one_error_line(run_limited("erase", "photos", "mask.png", cwd=tmp_path), "it is a folder, not a file")
 
 
+@pytest.mark.slow
 def test_a_photo_from_a_pipe_is_erased(tmp_path):
     fifo = tmp_path / "photo.fifo"
     os.mkfifo(fifo)

@@ -7,7 +7,7 @@ import pytest
 from eraser import Photo, engines, erase
 from eraser.engines.base import windows
 from eraser.masks import grow
-from tests.photos import blob, encode, scene
+from tests.support.photos import blob, encode, scene
 
 W, H = 480, 360
 
@@ -22,6 +22,7 @@ def photo_with_object():
 
 
 @pytest.mark.parametrize("name", [n for n in engines.names() if n not in engines.LEARNED])
+@pytest.mark.slow
 def test_engine_fills_the_hole_and_leaves_the_rest(photo_with_object, name):
     photo, mask = photo_with_object
     result = erase(photo, mask, engine=name, grow=2)
@@ -38,6 +39,7 @@ def test_engine_fills_the_hole_and_leaves_the_rest(photo_with_object, name):
     assert hole.std(axis=0).mean() > 2
 
 
+@pytest.mark.slow
 def test_patchmatch_copies_texture_telea_smooths(photo_with_object):
     photo, mask = photo_with_object
     pm = erase(photo, mask, engine="patchmatch").pixels[mask].astype(float)
@@ -45,6 +47,7 @@ def test_patchmatch_copies_texture_telea_smooths(photo_with_object):
     assert pm.std(axis=0).mean() > telea.std(axis=0).mean()
 
 
+@pytest.mark.slow
 def test_same_input_same_result(photo_with_object):
     photo, mask = photo_with_object
     assert np.array_equal(erase(photo, mask).pixels, erase(photo, mask).pixels)
@@ -105,6 +108,7 @@ def test_hole_at_the_border_is_filled():
     assert not np.array_equal(result.pixels[mask], pixels[mask])
 
 
+@pytest.mark.slow
 def test_scaled_down_fill_gets_the_photo_grain_back():
     # A 400 px object makes a window larger than PatchMatch's working size: the fill is upscaled.
     pixels = scene(900, 700, seed=3)

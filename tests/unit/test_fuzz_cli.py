@@ -1,5 +1,5 @@
 """A bounded, seeded fuzz suite through the CLI: mutations and truncations of valid JPEG, PNG,
-BMP and WEBP files, mutated masks, and the hand-made hostile files of tests/hostile.py. Each
+BMP and WEBP files, mutated masks, and the hand-made hostile files of tests/support/hostile.py. Each
 run must exit 0 with a valid output or exit 2 with one `error:` line: no traceback, no run past
 30 s, no peak over 1.5 GB. Two runs at a time: about 3 minutes on the shared 2-core machine."""
 
@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.hostile import hostile_files, saved
-from tests.photos import blob, encode, scene
+from tests.support.hostile import hostile_files, saved
+from tests.support.photos import blob, encode, scene
 from tests.unit.limits import run_limited
+
+# Hundreds of `python -m eraser` runs under time and memory limits: the slow tier.
+pytestmark = pytest.mark.slow
 
 WIDTH, HEIGHT = 96, 64
 SECONDS, PEAK_MB = 30, 1536

@@ -10,8 +10,8 @@ from PIL import Image
 
 from eraser import ImageError, Photo, erase, images, jpeg, load_mask
 from eraser.images import MAX_JPEG_EXIF
-from tests.hostile import big_exif, hostile_files, noisy_exif, palette_png, saved, scan_bomb
-from tests.photos import blob, encode, scene
+from tests.support.hostile import big_exif, hostile_files, noisy_exif, palette_png, saved, scan_bomb
+from tests.support.photos import blob, encode, scene
 from tests.unit.limits import run_limited
 
 HOSTILE = hostile_files()
@@ -76,6 +76,7 @@ def test_a_64k_exif_survives_jpeg_to_jpeg_unchanged():
     assert Image.open(io.BytesIO(result)).info["exif"] == Image.open(io.BytesIO(original)).info["exif"]
 
 
+@pytest.mark.slow
 def test_pillow_warnings_do_not_reach_the_terminal(tmp_path, recwarn):
     (tmp_path / "photo.jpg").write_bytes(saved(Image.fromarray(scene(64, 48)), "JPEG", exif=noisy_exif()))
     (tmp_path / "mask.png").write_bytes(encode(blob(64, 48, (30, 20), 10).astype(np.uint8) * 255))

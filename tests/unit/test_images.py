@@ -8,7 +8,7 @@ from PIL import Image
 
 from eraser import ImageError, Photo
 from eraser.images import format_from_name
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 
 PIXELS = scene(60, 40)
 

@@ -13,8 +13,8 @@ from PIL import Image, ImageCms
 
 from eraser import Photo, erase
 from eraser.jpeg import _standard_tables, count_scans
-from tests.hostile import saved
-from tests.photos import blob, scene
+from tests.support.hostile import saved
+from tests.support.photos import blob, scene
 
 WIDTH, HEIGHT = 501, 371  # not whole MCUs, so the right and bottom edges are partial
 SUBSAMPLING = {"4:4:4": (0, (8, 8)), "4:2:2": (1, (16, 8)), "4:2:0": (2, (16, 16))}
@@ -73,6 +73,7 @@ def _keep_erasing(data: bytes, orientation_undo, steps: int = 11):
 
 @pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
 @pytest.mark.parametrize("sampling", list(SUBSAMPLING))
+@pytest.mark.slow
 def test_ten_keep_erasing_steps_leave_untouched_blocks_bit_identical(sampling, progressive, tmp_path):
     subsampling, mcu = SUBSAMPLING[sampling]
     original = _jpeg(subsampling, progressive)
@@ -82,7 +83,10 @@ def test_ten_keep_erasing_steps_leave_untouched_blocks_bit_identical(sampling, p
     assert 0.02 < touched.mean() < 0.5  # the fills did change something, not everything
     # Coefficients: every untouched MCU's blocks are the original's, component by component.
     for before, after, (fh, fv) in zip(
-        _coefficients(original, tmp_path), _coefficients(result, tmp_path), [(mcu[0] // 8, mcu[1] // 8), (1, 1), (1, 1)]
+        _coefficients(original, tmp_path),
+        _coefficients(result, tmp_path),
+        [(mcu[0] // 8, mcu[1] // 8), (1, 1), (1, 1)],
+        strict=True,
     ):
         assert before.shape == after.shape
         blocks = np.repeat(np.repeat(touched, fv, 0), fh, 1)[: before.shape[0], : before.shape[1]]
@@ -107,6 +111,7 @@ def test_ten_keep_erasing_steps_leave_untouched_blocks_bit_identical(sampling, p
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
+@pytest.mark.slow
 def test_rotated_photo_keeps_its_stored_layout_and_tag(orientation, tmp_path):
     original = _jpeg(2, False, orientation)
     undo = {3: lambda a: a[::-1, ::-1], 6: lambda a: np.rot90(a, 1), 8: lambda a: np.rot90(a, -1)}[orientation]
@@ -124,6 +129,7 @@ def test_saving_an_unchanged_jpeg_gives_back_the_same_bytes():
     assert Photo.open(original).encode() == original
 
 
+@pytest.mark.slow
 def test_grayscale_jpeg_keeps_its_blocks(tmp_path):
     out = io.BytesIO()
     Image.fromarray(scene(WIDTH, HEIGHT)).convert("L").save(out, "JPEG", quality=85)

@@ -13,9 +13,9 @@ from eraser import Photo, engines, erase, models
 from eraser.engines import learned, selfcheck
 from eraser.errors import ModelError
 from eraser.masks import edge, grow
-from tests.model_host import pin
-from tests.onnx_models import lama_like, migan_like
-from tests.photos import blob, encode
+from tests.support.model_host import pin
+from tests.support.onnx_models import lama_like, migan_like
+from tests.support.photos import blob, encode
 
 BUILDERS = {"migan": migan_like, "lama": lama_like}
 RED, BLUE = (200, 40, 30), (30, 60, 210)
@@ -70,10 +70,12 @@ def test_each_object_is_filled_from_its_own_side_and_nothing_else_changes(model_
     assert np.abs(result.pixels[right].astype(int) - BLUE).max() < 30
 
 
+@pytest.mark.slow
 def test_lama_pads_a_long_thin_window_and_scales_a_large_one_back(model_files):
     engine = engines.get("lama", model_files["lama"])
     wide = two_colour_photo(1400, 300)[:, :600]  # all red: one window 600 x ~300 after scaling
-    for photo, mask in (with_objects(wide, ((300, 150), 200)), with_objects(two_colour_photo(2400, 1800)[:, :1100], ((550, 900), 900))):
+    tall = two_colour_photo(2400, 1800)[:, :1100]
+    for photo, mask in (with_objects(wide, ((300, 150), 200)), with_objects(tall, ((550, 900), 900))):
         result = erase(photo, mask, engine=engine, grow=0)
         assert result.size == photo.size
         assert np.abs(result.pixels[mask].astype(int) - RED).max() < 30
@@ -200,6 +202,7 @@ def test_auto_fills_objects_with_migan_when_its_file_is_in_place(monkeypatch, tm
     assert engines.get("auto").load().note == ""
 
 
+@pytest.mark.slow
 def test_auto_without_a_model_falls_back_to_patchmatch_quickly_with_a_note(monkeypatch, tmp_path):
     monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path))
     monkeypatch.delenv("ERASER_OFFLINE")

@@ -8,7 +8,7 @@ from PIL import Image
 
 from eraser import MaskError, fit_mask, load_mask, mask_from_drawing
 from eraser.masks import grow
-from tests.photos import encode
+from tests.support.photos import encode
 
 SIZE = (80, 60)  # width, height
 

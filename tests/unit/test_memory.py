@@ -4,10 +4,14 @@ fill makes no whole-window float copy, nor does the JPEG save."""
 import tracemalloc
 
 import numpy as np
+import pytest
 
 from eraser import Photo, erase
 from eraser.engines.base import _add_grain
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
+
+# 3 MP frames erased and saved with their peak memory traced: the slow tier.
+pytestmark = pytest.mark.slow
 
 WIDTH, HEIGHT = 2000, 1500
 FLOAT_FRAME = WIDTH * HEIGHT * 3 * 4  # one float32 copy of the frame: 36 MB

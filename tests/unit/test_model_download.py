@@ -18,9 +18,9 @@ from eraser import engines, models
 from eraser.engines import learned
 from eraser.errors import ModelError
 from eraser.fetch import download
-from tests.conftest import ROOT
-from tests.model_host import pin
-from tests.onnx_models import migan_like
+from tests.support import ROOT
+from tests.support.model_host import pin
+from tests.support.onnx_models import migan_like
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,7 @@ def test_a_good_download_lands_in_place_with_its_progress(host, payload, tmp_pat
     ("/oversized", "is larger than the expected"),
     ("/hang", "Could not download model.onnx \\(ConnectionError|ReadTimeout"),
 ])
+@pytest.mark.slow
 def test_a_failed_download_says_why_and_leaves_nothing_behind(host, payload, tmp_path, path, message):
     start = time.monotonic()
     with pytest.raises(ModelError, match=message):
@@ -98,7 +99,8 @@ def test_a_pull_killed_outright_leaves_a_partial_file_that_the_next_pull_removes
     # clean up after itself.
     code = ("import sys; from pathlib import Path; from eraser.fetch import download; "
             "download(sys.argv[1], Path(sys.argv[2]), size=int(sys.argv[3]), sha256='0' * 64)")
-    pull = subprocess.Popen([sys.executable, "-c", code, f"{host}/hang", str(tmp_path / "model.onnx"), str(len(payload))],
+    target = str(tmp_path / "model.onnx")
+    pull = subprocess.Popen([sys.executable, "-c", code, f"{host}/hang", target, str(len(payload))],
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         deadline = time.monotonic() + 20

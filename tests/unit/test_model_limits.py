@@ -15,9 +15,9 @@ import pytest
 from eraser import Photo, engines, erase, models
 from eraser.engines import learned, vetting
 from eraser.errors import ModelError
-from tests.model_host import pin
-from tests.onnx_models import LARGE_HOLE, lama_like, migan_like
-from tests.photos import blob, encode, scene
+from tests.support.model_host import pin
+from tests.support.onnx_models import LARGE_HOLE, lama_like, migan_like
+from tests.support.photos import blob, encode, scene
 from tests.unit.cli import run_cli
 
 BOUND = 60.0  # seconds: generous, the point is that it ends

@@ -6,7 +6,7 @@ import pytest
 
 from eraser import MaskError, Photo, erase
 from eraser.pipeline import MIN_LEFT
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 from tests.unit.cli import run_cli
 
 WIDTH, HEIGHT = 320, 240
@@ -45,6 +45,7 @@ def test_growing_counts_the_mask_leaves_less():
 
 
 @pytest.mark.parametrize("engine", ["patchmatch", "telea"])
+@pytest.mark.slow
 def test_just_enough_left_is_filled_without_black(engine):
     mask = _leaving_bottom(MIN_LEFT + 0.02)
     result = erase(PHOTO, mask, engine=engine, grow=0)
@@ -53,6 +54,7 @@ def test_just_enough_left_is_filled_without_black(engine):
     assert np.array_equal(result.pixels[~mask], PHOTO.pixels[~mask])
 
 
+@pytest.mark.slow
 def test_cli_refuses_with_one_line(tmp_path):
     (tmp_path / "photo.png").write_bytes(encode(scene(WIDTH, HEIGHT)))
     (tmp_path / "mask.png").write_bytes(encode(np.full((HEIGHT, WIDTH), 255, np.uint8)))

@@ -5,7 +5,7 @@ import pytest
 
 from eraser import ImageError, Photo, load_mask
 from eraser.images import MIN_SIDE
-from tests.photos import encode, scene
+from tests.support.photos import encode, scene
 
 
 @pytest.mark.parametrize("size", [(1, 1), (MIN_SIDE - 1, 200), (300, MIN_SIDE - 1)])

@@ -19,7 +19,8 @@ from eraser.errors import EngineError
 from eraser.images import Photo
 from eraser.server import Settings, create_app
 from eraser.server.run import server_config
-from tests.photos import encode
+from tests.support import free_port
+from tests.support.photos import encode
 
 KEY = "test-key-3f9a1c0de5b2"  # distinctive, so a leak is found by grep
 START_TIMEOUT = 10.0
@@ -36,12 +37,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager

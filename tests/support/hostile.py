@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from tests.photos import scene
+from tests.support.photos import scene
 
 
 def saved(image: Image.Image, fmt: str, **options) -> bytes:
@@ -45,7 +45,8 @@ def palette_png(colours: int, transparency: int, width: int = 32, height: int = 
 def png16(width: int = 40, height: int = 30) -> bytes:
     """A 48-bit RGB PNG (16 bits a channel), which Pillow opens as 8-bit RGB."""
     rng = np.random.default_rng(0)
-    rows = b"".join(b"\x00" + rng.integers(0, 65535, width * 3, dtype=np.uint16).astype(">u2").tobytes() for _ in range(height))
+    rows = b"".join(b"\x00" + rng.integers(0, 65535, width * 3, dtype=np.uint16).astype(">u2").tobytes()
+                    for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(rows))
             + png_chunk(b"IEND", b""))
@@ -83,10 +84,13 @@ def hostile_files() -> dict[str, bytes]:
     return {
         "jpeg-claims-65535x65535": jpeg_claiming(65535, 65535),
         "jpeg-claims-0x0": jpeg_claiming(0, 0),
-        "png-claims-100000x100000": b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
+        "png-claims-100000x100000": b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0))
         + png_chunk(b"IDAT", zlib.compress(bytes(1024))) + png_chunk(b"IEND", b""),
-        "bmp-claims-huge": b"BM" + struct.pack("<IHHI", 1000, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, 50_000, 50_000, 1, 24, 0, 0, 0, 0, 0, 0) + bytes(64),
-        "webp-claims-huge": b"RIFF" + struct.pack("<I", 30) + b"WEBPVP8X" + struct.pack("<I", 10) + bytes(4) + (16383).to_bytes(3, "little") * 2,
+        "bmp-claims-huge": b"BM" + struct.pack("<IHHI", 1000, 0, 0, 54)
+        + struct.pack("<IiiHHIIiiII", 40, 50_000, 50_000, 1, 24, 0, 0, 0, 0, 0, 0) + bytes(64),
+        "webp-claims-huge": b"RIFF" + struct.pack("<I", 30) + b"WEBPVP8X" + struct.pack("<I", 10) + bytes(4)
+        + (16383).to_bytes(3, "little") * 2,
         "scan-bomb-4095": scan_bomb(4095, 20_000),
         "scan-bomb-just-under": scan_bomb(256, 90),
         "jpeg-exif-64k": saved(Image.fromarray(pixels), "JPEG", exif=big_exif(64_000)),

@@ -44,7 +44,7 @@ def hosted_migan(monkeypatch, folder: Path, cache: Path) -> Iterator[bytes]:
     """The MI-GAN stand-in published on a local host, downloads on, an empty cache at `cache`,
     and no session cached: the first MI-GAN load fetches it. Yields the file's bytes."""
     from eraser.engines import learned
-    from tests.onnx_models import migan_like
+    from tests.support.onnx_models import migan_like
 
     folder.mkdir()
     data = migan_like(folder / "migan.onnx").read_bytes()

@@ -1,0 +1,103 @@
+"""What the benchmarks run the app and the server with: a free local port, `streamlit run` on it,
+Debian Chromium, and a stand-in for the drawing canvas under AppTest. Kept here, not borrowed from
+tests/, so the benchmarks run from a checkout on their own."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import subprocess
+import sys
+import time
+import types
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(log: Path, seconds: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on a free 127.0.0.1 port, once it answers: yields its URL and process."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start:\n{log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        yield url, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+class Canvas:
+    """Stands in for streamlit_drawable_canvas under AppTest (its component needs a browser).
+
+    Records each call's arguments; after `paint`, the current canvas answers as the real one does
+    with one box drawn: an RGBA array at the canvas's size, its PNG, and its state under its key.
+    """
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.boxes: dict[str, tuple[float, float, float, float]] = {}
+
+    def paint(self, box=(0.4, 0.4, 0.6, 0.6)):
+        """A box on the current canvas, in fractions of its width and height."""
+        self.boxes[self.calls[-1]["key"]] = box
+
+    def module(self) -> types.ModuleType:
+        """A module to put in sys.modules["streamlit_drawable_canvas"] before the page imports it."""
+        module = types.ModuleType("streamlit_drawable_canvas")
+        module.st_canvas = self.st_canvas
+        return module
+
+    def st_canvas(self, **kwargs):
+        import streamlit as st  # here: the server benchmarks use this module without streamlit
+
+        self.calls.append(kwargs)
+        box = self.boxes.get(kwargs["key"])
+        if box is None:
+            return types.SimpleNamespace(image_data=None, image_bytes=None, json_data=kwargs.get("initial_drawing"))
+        width, height = kwargs["width"], kwargs["height"]
+        rgba = np.zeros((height, width, 4), np.uint8)
+        x0, y0, x1, y1 = box
+        rgba[round(y0 * height) : round(y1 * height), round(x0 * width) : round(x1 * width)] = (255, 40, 80, 115)
+        png = io.BytesIO()
+        Image.fromarray(rgba).save(png, "PNG")
+        json_data = {"objects": [{"box": box}]}
+        st.session_state[kwargs["key"]] = {"drawing": {"raw": json_data}}
+        return types.SimpleNamespace(image_data=rgba, image_bytes=png.getvalue(), json_data=json_data)

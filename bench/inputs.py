@@ -1,0 +1,42 @@
+"""The benchmarks' own inputs: photo-like scenes and object-sized masks, made here (no files).
+
+The recipe is the one the figures in docs/ were measured with; it lives with the benchmarks so a
+change to a test's pictures never changes what a benchmark times.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+def scene(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """RGB pixels: a sky gradient over a ground of bricks, with grain (so JPEG and fills cost as on a photo)."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.ogrid[0:height, 0:width]  # open grids: no full-size index arrays at 40 MP
+    y, x = np.float32(rows / max(height - 1, 1)), np.float32(cols / max(width - 1, 1))
+    img = np.empty((height, width, 3), np.float32)
+    for channel, value in enumerate((90 + 80 * y + 20 * x, 140 + 40 * y, 220 - 90 * y)):
+        img[..., channel] = value
+    brick = ((rows % 40) < 3) | (((cols + 40 * ((rows // 40) % 2)) % 80) < 3)
+    ground = np.broadcast_to(rows > height // 3, (height, width))
+    img[ground] = (150, 80, 60)
+    img[ground & brick] = (200, 190, 180)
+    img += rng.normal(0, 6, (height, width, 1)).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def blob(width: int, height: int, center: tuple[int, int], diameter: int) -> np.ndarray:
+    """A bool mask of one filled disc."""
+    mask = np.zeros((height, width), np.uint8)
+    cv2.circle(mask, center, diameter // 2, 1, -1)
+    return mask.astype(bool)
+
+
+def encode(pixels: np.ndarray, fmt: str = "PNG", **options) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, fmt, **options)
+    return out.getvalue()
