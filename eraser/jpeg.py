@@ -110,14 +110,14 @@ class Source:
         when the saved file is checked to decode like the original outside the fill, else
         the whole photo compressed with the original's tables and sampling. None when even
         that fails."""
-        original = self.original.take if self.original else lambda: None
+        pending = self.original.take if self.original else lambda: None
         try:
             changed = _changed(pixels, self.pixels)
             if changed is None:
                 return first_picture(self.data)
             stored = _TO_STORED[self.orientation](pixels)
             if self.keep_blocks:
-                kept = self._keep_blocks(original, stored, _TO_STORED[self.orientation](changed))
+                kept = self._keep_blocks(pending, stored, _TO_STORED[self.orientation](changed))
                 if kept is not None:
                     return kept
             return self._whole(stored)
@@ -180,9 +180,11 @@ class Source:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(saved), formats=["JPEG"])
-            tables = [image.quantization.get(q) for *_, q in image.layer]
-        if ([tuple(t) for t in tables] != [tuple(self.qtables[q]) for q in self.table_of]
-                or [(h, v) for _, h, v, _ in image.layer] != [self.factors] + [(1, 1)] * (len(image.layer) - 1)):
+        height, width = _TO_STORED[self.orientation](self.pixels).shape[:2]
+        if (image.size != (width, height) or image.mode != ("L" if self.gray else "RGB")
+                or [(h, v) for _, h, v, _ in image.layer] != self._component_factors()
+                or [list(image.quantization.get(q, ())) for *_, q in image.layer]
+                != [list(self.qtables[q]) for q in self.table_of]):
             return False
         after = _preview(saved)
         if after.shape != before.shape:
