@@ -7,6 +7,7 @@ change to a test's pictures never changes what a benchmark times.
 from __future__ import annotations
 
 import io
+import subprocess
 
 import cv2
 import numpy as np
@@ -40,3 +41,11 @@ def encode(pixels: np.ndarray, fmt: str = "PNG", **options) -> bytes:
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, fmt, **options)
     return out.getvalue()
+
+
+def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
+    """libjpeg's own encoder (cjpeg, from libjpeg-turbo-progs), for what Pillow cannot write:
+    arithmetic coding, or a baseline JPEG of one scan per component (`-scans`)."""
+    ppm = io.BytesIO()
+    Image.fromarray(pixels).save(ppm, "PPM")
+    return subprocess.run(["cjpeg", *args], input=ppm.getvalue(), capture_output=True, check=True).stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import io
 import struct
@@ -13,7 +14,7 @@ from pathlib import PurePath
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from . import jpeg
+from . import jpeg, jpeg_markers
 from .errors import EraserError, ImageError
 
 # 40 megapixels covers full-size photos from current cameras and phones while keeping one
@@ -101,15 +102,25 @@ class _DecodeTimeout(Exception):
 
 
 class _Deadline(io.BytesIO):
-    """The file's bytes, read by Pillow's decoder block by block: past the deadline, stop."""
+    """The file's bytes, read by Pillow's decoder block by block: past the deadline, stop.
+
+    A read never goes past the next of `stops`: libjpeg's arithmetic decoder cannot pause
+    inside a scan (it fails with "broken data stream" when its input runs out there), so an
+    arithmetic-coded JPEG is handed over a whole scan at a time, the deadline checked between
+    scans."""
 
     def __init__(self, data: bytes, seconds: float):
         super().__init__(data)
         self.deadline = time.monotonic() + seconds
+        self.stops: list[int] = []
 
     def read(self, size: int | None = -1) -> bytes:
         if time.monotonic() > self.deadline:
             raise _DecodeTimeout
+        here, size = self.tell(), -1 if size is None else size
+        later = bisect.bisect_right(self.stops, here)
+        if later < len(self.stops) and (size < 0 or here + size > self.stops[later]):
+            size = self.stops[later] - here
         return super().read(size)
 
 
@@ -132,16 +143,20 @@ def _decode(data: bytes, noun: str, error: type[EraserError]) -> tuple[Image.Ima
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         image = _open(data, noun, error)
-        scans = jpeg.count_scans(data) if image.format in ("JPEG", "MPO") else 0
-        if scans > jpeg.MAX_SCANS:
+        is_jpeg = image.format in ("JPEG", "MPO")
+        scans = jpeg_markers.count_scans(data) if is_jpeg else 0
+        if scans > jpeg_markers.MAX_SCANS:
             raise error(
                 f"The {noun} is a JPEG of {scans:,} scans (photos have at most a few dozen), which "
                 "would take minutes to decode. Save it again as a normal JPEG or a PNG and try again."
             )
         try:
+            arithmetic = is_jpeg and jpeg_markers.is_arithmetic(data)
             if isinstance(image.fp, _Deadline):
                 image.fp.deadline = time.monotonic() + DECODE_SECONDS
-            image.decodermaxblock = 8192  # check the deadline every 8 KB of input
+                image.fp.stops = jpeg_markers.scan_ends(data) if arithmetic else []
+            # Check the deadline every 8 KB of input, or every scan when they are arithmetic-coded.
+            image.decodermaxblock = len(data) if arithmetic else 8192
             image.load()
             orientation = image.getexif().get(_ORIENTATION, 1)
             ImageOps.exif_transpose(image, in_place=True)

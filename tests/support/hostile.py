@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
+from bench.inputs import cjpeg  # noqa: F401  (the tests' hostile JPEGs and the bench's share it)
 from tests.support.photos import scene
 
 
@@ -108,3 +109,44 @@ def hostile_files() -> dict[str, bytes]:
         "bmp-1-bit": saved(Image.fromarray(pixels).convert("1"), "BMP"),
         "png-gray-alpha": saved(Image.fromarray(pixels).convert("LA"), "PNG"),
     }
+
+
+def header_segments(data: bytes) -> list[tuple[int, bytes]]:
+    """(marker, bytes) of each segment between SOI and the first SOS (excluded)."""
+    found, pos = [], 2
+    while data[pos + 1] != 0xDA:
+        end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        found.append((data[pos + 1], data[pos:end]))
+        pos = end
+    return found
+
+
+def dqt(slot: int, table: list[int]) -> bytes:
+    """A DQT segment defining one 8-bit table, given in natural (row by row) order."""
+    from PIL.JpegImagePlugin import zigzag_index  # natural position -> zigzag position
+
+    zigzag = bytearray(64)
+    for natural, position in enumerate(zigzag_index):
+        zigzag[position] = table[natural]
+    return b"\xff\xdb" + struct.pack(">HB", 67, slot) + bytes(zigzag)
+
+
+def tables_redefined_after_first_scan(data: bytes) -> bytes:
+    """The JPEG with table 0 redefined (coarser) just before its second scan: legal, and it
+    decodes exactly as before, because each component keeps the tables in force at its first
+    scan; the first scan holds the luma (baseline, one scan per component) or all components
+    (progressive)."""
+    second = data.index(b"\xff\xda", data.index(b"\xff\xda") + 2)
+    coarser = [min(255, 3 * q) for q in Image.open(io.BytesIO(data)).quantization[0]]
+    return data[:second] + dqt(0, coarser) + data[second:]
+
+
+def metadata_after_tables(data: bytes) -> bytes:
+    """The JPEG with its header reordered: JFIF first, then its quantisation tables, then its
+    other APPn segments (EXIF, ICC), then the rest: legal, as some encoders write it."""
+    segments = header_segments(data)
+    first = [s for m, s in segments if m == 0xE0] + [s for m, s in segments if m == 0xDB]
+    moved = [s for m, s in segments if 0xE1 <= m <= 0xEF]
+    rest = [s for m, s in segments if m not in (0xE0, 0xDB) and not 0xE1 <= m <= 0xEF]
+    head = b"".join(s for _, s in segments)
+    return data[:2] + b"".join(first + moved + rest) + data[2 + len(head) :]

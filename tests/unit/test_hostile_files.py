@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from eraser import ImageError, Photo, erase, images, jpeg, load_mask
+from eraser import ImageError, Photo, erase, images, jpeg_markers, load_mask
 from eraser.images import MAX_JPEG_EXIF
 from tests.support.hostile import big_exif, hostile_files, noisy_exif, palette_png, saved, scan_bomb
 from tests.support.photos import blob, encode, scene
@@ -40,7 +40,7 @@ def test_scan_bomb_is_refused_from_its_markers_before_decoding():
 
 def test_a_decode_past_its_time_limit_is_stopped(monkeypatch):
     bomb = scan_bomb(1024, 2000)  # about 3 s to decode on this machine when let run
-    monkeypatch.setattr(jpeg, "MAX_SCANS", 10**6)
+    monkeypatch.setattr(jpeg_markers, "MAX_SCANS", 10**6)
     monkeypatch.setattr(images, "DECODE_SECONDS", 0.3)
     start = time.monotonic()
     with pytest.raises(ImageError, match="took more than 0 s to decode, so it was stopped"):
@@ -90,3 +90,29 @@ def test_a_palette_mask_with_a_long_transparency_table_is_read():
     mask = load_mask(palette_png(256, 300), (32, 16))
     indices = np.asarray(Image.open(io.BytesIO(palette_png(256, 300))))
     assert np.array_equal(mask, (255 - indices.astype(int)) % 256 > 0)
+
+
+def _warned_jpeg() -> bytes:
+    """A JPEG with stray bytes before its EOI: libjpeg decodes it whole and warns ("Corrupt JPEG
+    data: 59 extraneous bytes before marker 0xd9") with fprintf(stderr), once per read."""
+    data = saved(Image.fromarray(scene(64, 48)), "JPEG", quality=90)
+    return data[:-2] + bytes(range(1, 65)) + data[-2:]
+
+
+def test_libjpeg_warnings_do_not_reach_stderr_from_the_library(capfd):
+    photo = Photo.open(_warned_jpeg())
+    result = erase(photo, blob(64, 48, (30, 20), 10), engine="telea")
+    out = Photo.open(result.encode())
+    assert capfd.readouterr().err == ""
+    assert np.array_equal(out.pixels[:, 49:], photo.pixels[:, 49:])  # MCUs away from the fill kept
+
+
+def test_libjpeg_warnings_do_not_reach_the_terminal(tmp_path):
+    (tmp_path / "photo.jpg").write_bytes(_warned_jpeg())
+    (tmp_path / "mask.png").write_bytes(encode(blob(64, 48, (30, 20), 10).astype(np.uint8) * 255))
+    run = run_limited("erase", "photo.jpg", "mask.png", "-o", "out.jpg", "--engine", "telea", cwd=tmp_path)
+    assert run.returncode == 0 and run.stderr == ""
+    # With a refusal after the save was made, our one message is all there is.
+    run = run_limited("erase", "photo.jpg", "mask.png", "-o", "gone/out.jpg", "--engine", "telea", cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr == "error: Cannot write 'gone/out.jpg': No such file or directory.\n"

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from eraser import Photo, erase
-from eraser.jpeg import _standard_tables, count_scans
+from eraser.jpeg_markers import count_scans, standard_tables
 from tests.support.hostile import saved
 from tests.support.photos import blob, scene
 
@@ -171,7 +171,7 @@ def test_huffman_tables_follow_the_photo(optimize):
     Image.fromarray(scene(WIDTH, HEIGHT, seed=3)).save(out, "JPEG", quality=88, optimize=optimize)
     original = out.getvalue()
     result, _ = _keep_erasing(original, lambda a: a, steps=2)
-    assert _standard_tables(result) == (not optimize)
+    assert standard_tables(result) == (not optimize)
     assert abs(len(result) / len(original) - 1) < 0.05
 
 
