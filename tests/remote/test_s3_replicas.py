@@ -35,6 +35,8 @@ from .s3_double import AWS_ENV, SECRET_KEY, S3Double
 from .test_serve_cli import START_TIMEOUT, _serve
 from .test_server import URL_TIMEOUT, assert_error, post
 
+pytestmark = pytest.mark.slow  # each test starts servers or model-vetting processes
+
 DAY = contract.URL_TTL_SECONDS
 
 

@@ -184,6 +184,7 @@ def test_a_partial_file_the_failing_directory_kept_goes_at_the_recheck(tmp_path,
 
 # -- the store in the server ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_an_unwritable_store_refuses_then_recovers_without_a_restart(tmp_path, start, good):
     results = tmp_path / "results"
     store = LocalDirStore(results)
@@ -209,6 +210,7 @@ def test_an_unwritable_store_refuses_then_recovers_without_a_restart(tmp_path, s
     assert store.reserved == 0 and store.used == on_disk(results)
 
 
+@pytest.mark.slow
 def test_a_store_near_its_cap_refuses_before_the_erase_runs(tmp_path, start):
     results = tmp_path / "results"
     results.mkdir()
@@ -237,6 +239,7 @@ class WatchedStore(LocalDirStore):
         self.held = [*getattr(self, "held", []), self.reserved]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("erase, options, code", [
     (eraser.erase, {}, None),
     (failing_erase, {}, "PROCESSING_FAILURE"),
@@ -254,6 +257,7 @@ def test_every_ending_gives_the_room_back(tmp_path, start, good, erase, options,
     assert store.reserved == 0 and store.used == on_disk(tmp_path / "results")
 
 
+@pytest.mark.slow
 def test_a_client_that_hangs_up_gives_the_room_back(tmp_path, start, good):
     store = LocalDirStore(tmp_path / "results")
     origin = start(make_app(tmp_path, store=store, erase=stalling_erase, workers=1))
@@ -282,6 +286,7 @@ def test_a_client_that_hangs_up_gives_the_room_back(tmp_path, start, good):
 
 # -- temporary files --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("erase, code", [(hanging_save_erase, "AI_SERVICE_TIMEOUT"),
                                          (dying_save_erase, "SERVICE_INTERNAL_ERROR")])
 def test_a_job_stopped_mid_save_leaves_no_photo_bytes(tmp_path, monkeypatch, erase, code):

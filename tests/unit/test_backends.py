@@ -67,6 +67,7 @@ def test_auto_without_its_model_tells_only_when_patchmatch_filled_an_object():
     assert Local("auto").erase(photo, thin).note == ""
 
 
+@pytest.mark.slow
 def test_remote_returns_the_same_result(tmp_path):
     photo, mask = scene()
     with serving(make_app(tmp_path)) as origin:

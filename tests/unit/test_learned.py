@@ -135,6 +135,7 @@ def test_one_session_per_model_file_per_process(model_files):
     assert first._wiring.session is second._wiring.session
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, flaw, message", [
     ("migan", {"invert": True}, "levels off, so it does not follow"), ("migan", {"swap": True}, "levels off"),
     ("migan", {"black_rim": True}, "just inside a test hole's edge are .* levels off, a rim around every fill"),
@@ -169,6 +170,7 @@ def test_the_self_check_passes_a_mean_fill_and_measures_a_real_gap():
         assert selfcheck.error(rimmed, band, expected) > selfcheck.RIM_TOLERANCE * 2
 
 
+@pytest.mark.slow
 def test_files_that_are_not_the_right_model_are_refused_in_one_sentence(tmp_path, model_files):
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a graph at all" * 100)
@@ -190,6 +192,7 @@ def test_a_model_file_only_goes_with_a_learned_engine(model_files):
         engines.get("patchmatch", model_files["migan"])
 
 
+@pytest.mark.slow
 def test_auto_fills_objects_with_migan_when_its_file_is_in_place(monkeypatch, tmp_path, model_files):
     monkeypatch.setenv("ERASER_MODELS_DIR", str(tmp_path))
     pinned = pin(monkeypatch, "migan", model_files["migan"].read_bytes())

@@ -20,6 +20,8 @@ from tests.support.onnx_models import LARGE_HOLE, lama_like, migan_like
 from tests.support.photos import blob, encode, scene
 from tests.unit.cli import run_cli
 
+pytestmark = pytest.mark.slow  # each test starts servers or model-vetting processes
+
 BOUND = 60.0  # seconds: generous, the point is that it ends
 
 
