@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import argparse
-import os
-import select
-import stat
 import sys
-import time
 from pathlib import Path
 
 from . import engines, models
 from .errors import EraserError
-from .images import MAX_FILE_BYTES, Photo, format_from_name
+from .files import read as _read
+from .images import Photo, format_from_name
 from .masks import load_mask, prepare
 from .pipeline import DEFAULT_GROW, erase
 
@@ -25,60 +22,6 @@ class _Parser(argparse.ArgumentParser):
         # One line, like every other bad input, instead of argparse's usage block.
         sys.stderr.write(f"error: {message} (see --help)\n")
         sys.exit(EXIT_BAD_INPUT)
-
-
-READ_SECONDS = 30.0  # a pipe or device that trickles or never ends
-
-
-def _read(path: str, what: str) -> bytes:
-    """At most MAX_FILE_BYTES + 1 bytes of a file, pipe or device, refused when it is more,
-    when it is a folder, or when it is still not done after READ_SECONDS."""
-    try:
-        # Non-blocking, so a FIFO nobody writes to does not hang the open.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise EraserError(f"Cannot read the {what} '{path}': {exc.strerror or exc}.") from exc
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise EraserError(f"Cannot read the {what} '{path}': it is a folder, not a file.")
-        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
-            raise _too_big(path, what)
-        return _read_capped(fd, path, what, stat.S_ISREG(info.st_mode))
-    except OSError as exc:
-        raise EraserError(f"Cannot read the {what} '{path}': {exc.strerror or exc}.") from exc
-    finally:
-        os.close(fd)
-
-
-def _read_capped(fd: int, path: str, what: str, regular: bool) -> bytes:
-    deadline = time.monotonic() + READ_SECONDS
-    chunks, size = [], 0
-    while size <= MAX_FILE_BYTES:
-        if not regular:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise EraserError(
-                    f"Reading the {what} '{path}' took more than {READ_SECONDS:.0f} s, so it was stopped. "
-                    "Give a file, or a pipe that ends."
-                )
-        try:
-            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
-        except BlockingIOError:
-            continue
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    if size > MAX_FILE_BYTES:
-        raise _too_big(path, what)
-    return b"".join(chunks)
-
-
-def _too_big(path: str, what: str) -> EraserError:
-    return EraserError(
-        f"The {what} '{path}' is larger than {MAX_FILE_BYTES // 2**20} MB, the limit. Save it smaller and try again."
-    )
 
 
 def _erase(args: argparse.Namespace) -> int:
