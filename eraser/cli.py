@@ -1,20 +1,24 @@
-"""The command line: `python -m eraser erase IMAGE MASK -o OUT`, `python -m eraser engines`,
+"""The command line: `python -m eraser erase IMAGE MASK -o OUT`,
+`python -m eraser batch PHOTOS -o OUT (--mask MASK | --masks MASKS)`, `python -m eraser engines`,
 `python -m eraser models [pull NAME]`, `python -m eraser serve [--host H] [--port P]`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
-from . import engines, models
-from .errors import EraserError
+from . import batch, engines, models
+from .errors import EraserError, RemoteError
 from .files import read as _read
 from .images import Photo, format_from_name
 from .masks import load_mask, prepare
 from .pipeline import DEFAULT_GROW, erase
 
+EXIT_SOME_FAILED = 1  # batch: the others were done
 EXIT_BAD_INPUT = 2
+MAX_WORKERS = 64
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,9 +35,7 @@ def _erase(args: argparse.Namespace) -> int:
     # The mask is checked (and grown) before a model is fetched for it.
     mask = prepare(load_mask(_read(args.mask, "mask"), photo.size), photo.size, args.grow)
     engine = engines.get(args.engine, args.model_file)
-    if args.model_file:
-        print(f"note: {args.model_file} is your own model file: its checksum is not checked "
-              "against the published one (the self-check still runs).", file=sys.stderr)
+    _note_own_model(args.model_file)
     engine.load(progress=ProgressBar())
     result = erase(photo, mask, engine=engine, grow=0)
     data = result.encode(fmt)
@@ -45,6 +47,55 @@ def _erase(args: argparse.Namespace) -> int:
     if getattr(engine, "note", "") and "PatchMatch" in result.filled_by:  # auto fell back, and it mattered
         print(f"note: {engine.note}", file=sys.stderr)
     return 0
+
+
+def _note_own_model(model_file: str | None) -> None:
+    if model_file:
+        print(f"note: {model_file} is your own model file: its checksum is not checked "
+              "against the published one (the self-check still runs).", file=sys.stderr)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm  # imported here: only this command draws a bar per photo
+
+    job = batch.Batch(args.photos, args.output, mask=args.mask, masks_dir=args.masks, grow=args.grow,
+                      overwrite=args.overwrite)
+    if args.remote:
+        if args.model_file or args.engine != engines.DEFAULT:
+            raise EraserError("With --remote the server chooses the engine: leave out --engine and --model-file.")
+        try:
+            outcomes = job.run_remote(args.remote, args.workers)
+        except RemoteError as error:
+            if error.code != "BAD_API_URL":
+                raise
+            raise EraserError("The --remote address must be a plain https:// address "
+                              "(http:// only for a server on this machine).") from None
+    else:
+        _note_own_model(args.model_file)
+        outcomes = job.run(batch.Settings(args.engine, args.model_file), args.workers, ProgressBar())
+    counts: Counter[str] = Counter()
+    failed, filled_by = [], set()
+    try:
+        # disable=None: a bar on a terminal only, not in a log or a pipe.
+        with tqdm(total=job.total, unit="photo", disable=None, file=sys.stderr) as bar:
+            for outcome in outcomes:
+                counts[outcome.status] += 1
+                failed += [outcome] if outcome.status == batch.FAILED else []
+                filled_by.update(outcome.filled_by.split(", "))
+                bar.update()
+    except KeyboardInterrupt:
+        outcomes.close()
+        print(f"stopped after {counts[batch.DONE]} done: run the same command again to go on "
+              "(finished photos are skipped).", file=sys.stderr)
+        return 130
+    why = " (their output was there already: --overwrite redoes them)" if counts[batch.SKIPPED] else ""
+    print(f"{counts[batch.DONE]} done, {counts[batch.SKIPPED]} skipped{why}, {counts[batch.FAILED]} failed; "
+          f"outputs in {args.output}")
+    for outcome in sorted(failed, key=lambda o: o.photo):
+        print(f"failed {outcome.photo}: {outcome.reason}")
+    if job.engine_note and "PatchMatch" in filled_by:  # auto fell back, and it mattered
+        print(f"note: {job.engine_note}", file=sys.stderr)
+    return EXIT_SOME_FAILED if failed else 0
 
 
 def _engines(args: argparse.Namespace) -> int:
@@ -94,6 +145,13 @@ def port(text: str) -> int:
     return number
 
 
+def workers(text: str) -> int:
+    number = int(text)
+    if not 1 <= number <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"workers must be between 1 and {MAX_WORKERS}, not {number}")
+    return number
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .server.run import serve  # imported here: only this command needs fastapi and uvicorn
 
@@ -104,6 +162,14 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_options(command: argparse.ArgumentParser) -> None:
+    """How to erase, the same for one photo (erase) and a folder (batch)."""
+    command.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT)
+    command.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
+    command.add_argument("--model-file", metavar="PATH",
+                         help="run --engine migan or lama with this ONNX file instead of the published download")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m eraser", description="Erase objects from photos.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -112,11 +178,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("image", help="photo: JPEG, PNG, BMP or WEBP")
     run.add_argument("mask", help="mask image: white (non-zero) = erase")
     run.add_argument("-o", "--output", help="output file (default: <stem>_erased.<ext> beside the photo)")
-    run.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT)
-    run.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
-    run.add_argument("--model-file", metavar="PATH",
-                     help="run --engine migan or lama with this ONNX file instead of the published download")
+    _engine_options(run)
     run.set_defaults(func=_erase)
+
+    many = commands.add_parser(
+        "batch", help="erase every photo of a folder: one mask for all, or a mask per photo by name",
+        description="Erase every photo (.jpg .jpeg .png .bmp .webp) of PHOTOS into OUT as <stem>_erased.<ext>. "
+                    "Exit code: 0 when every photo was done or skipped, 1 when any failed, 2 for bad arguments.")
+    many.add_argument("photos", metavar="PHOTOS", help="folder of photos")
+    many.add_argument("-o", "--output", metavar="OUT", required=True, help="folder for the results (made if missing)")
+    masks = many.add_mutually_exclusive_group(required=True)
+    masks.add_argument("--mask", metavar="MASK", help="one mask for every photo of its exact size")
+    masks.add_argument("--masks", metavar="MASKS",
+                       help="folder of masks by name: a.jpg takes a.png or a_mask.png (any image format)")
+    _engine_options(many)
+    many.add_argument("--workers", type=workers, metavar="N",
+                      help="photos at a time: worker processes, or requests with --remote (default: the cores)")
+    many.add_argument("--overwrite", action="store_true", help="redo photos whose output exists (default: skip them)")
+    many.add_argument("--remote", metavar="URL",
+                      help="erase through a compatible server (key from AILAB_API_KEY) instead of on this machine")
+    many.set_defaults(func=_batch)
 
     listing = commands.add_parser("engines", help="list the engines, one per line")
     listing.set_defaults(func=_engines)
