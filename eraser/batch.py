@@ -349,6 +349,8 @@ def _make_folder(path: Path) -> None:
         raise EraserError(f"The output folder '{path}' is a file, not a folder.") from None
     except OSError as exc:
         raise EraserError(f"Cannot make the output folder '{path}': {exc.strerror or exc}.") from exc
+    if not os.access(path, os.W_OK | os.X_OK):  # else every photo would fail with the same reason
+        raise EraserError(f"Cannot write into the output folder '{path}': choose a folder you may write to.")
 
 
 def _same_folder(a: Path | None, b: Path | None) -> bool:

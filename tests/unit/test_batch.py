@@ -3,6 +3,10 @@ among good ones, resuming, overwriting, several workers, and a compatible server
 
 import io
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +14,7 @@ import pytest
 from PIL import Image
 
 from eraser import batch
+from tests.conftest import ROOT
 from tests.photos import blob, encode, scene
 from tests.remote.support import KEY, make_app, serving
 from tests.unit.cli import run_cli
@@ -206,6 +211,38 @@ def test_bad_arguments_are_one_error_line_and_exit_2(tmp_path, monkeypatch, args
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], run.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_ctrl_c_stops_the_batch_and_the_same_command_goes_on(tmp_path):
+    _photos(tmp_path / "in", [f"p{i}.png" for i in range(8)], size=(4 * W, 4 * H))
+    (tmp_path / "mask.png").write_bytes(_png(blob(4 * W, 4 * H, (320, 320), 120)))
+    args = ["batch", "in", "-o", "out", "--mask", "mask.png", "--engine", "patchmatch", "--workers", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Its own process group, as a terminal's Ctrl-C reaches the command and its workers.
+    child = subprocess.Popen([sys.executable, "-m", "eraser", *args], cwd=tmp_path, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "out").glob("*_erased.png")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(child.pid, signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stdout + stderr
+    assert stderr.strip().startswith("stopped after") and "Traceback" not in stderr
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert 1 <= len(written) < 8 and all(name.endswith("_erased.png") for name in written)  # no half file
+    run = run_cli(*args[:-4], "--engine", "telea", cwd=tmp_path)  # the quick engine for the rest
+    assert run.returncode == 0
+    assert _summary(run).startswith(f"{8 - len(written)} done, {len(written)} skipped")
+    assert len(list((tmp_path / "out").iterdir())) == 8
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_photo(tmp_path, monkeypatch):
+    _photos(tmp_path / "in", ["a.png"])
+    (tmp_path / "mask.png").write_bytes(_png(MASK))
+    monkeypatch.setattr(batch.os, "access", lambda path, mode: False)  # as for a folder of someone else's
+    with pytest.raises(batch.EraserError, match="Cannot write into the output folder"):
+        batch.Batch(tmp_path / "in", tmp_path / "out", mask=tmp_path / "mask.png")
 
 
 # -- a worker process that dies ------------------------------------------------------------------
