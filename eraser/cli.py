@@ -58,13 +58,13 @@ def _note_own_model(model_file: str | None) -> None:
 def _batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # imported here: only this command draws a bar per photo
 
-    job = batch.Batch(args.photos, args.output, mask=args.mask, masks_dir=args.masks, grow=args.grow,
-                      overwrite=args.overwrite)
+    if args.remote and (args.model_file or args.engine != engines.DEFAULT):
+        raise EraserError("With --remote the server chooses the engine: leave out --engine and --model-file.")
+    photos = batch.Batch(args.photos, args.output, mask=args.mask, masks_dir=args.masks, grow=args.grow,
+                         overwrite=args.overwrite)
     if args.remote:
-        if args.model_file or args.engine != engines.DEFAULT:
-            raise EraserError("With --remote the server chooses the engine: leave out --engine and --model-file.")
         try:
-            outcomes = job.run_remote(args.remote, args.workers)
+            outcomes = photos.run_remote(args.remote, args.workers)
         except RemoteError as error:
             if error.code != "BAD_API_URL":
                 raise
@@ -72,15 +72,16 @@ def _batch(args: argparse.Namespace) -> int:
                               "(http:// only for a server on this machine).") from None
     else:
         _note_own_model(args.model_file)
-        outcomes = job.run(batch.Settings(args.engine, args.model_file), args.workers, ProgressBar())
+        outcomes = photos.run(batch.Settings(args.engine, args.model_file), args.workers, ProgressBar())
     counts: Counter[str] = Counter()
     failed, filled_by = [], set()
     try:
         # disable=None: a bar on a terminal only, not in a log or a pipe.
-        with tqdm(total=job.total, unit="photo", disable=None, file=sys.stderr) as bar:
+        with tqdm(total=photos.total, unit="photo", disable=None, file=sys.stderr) as bar:
             for outcome in outcomes:
                 counts[outcome.status] += 1
-                failed += [outcome] if outcome.status == batch.FAILED else []
+                if outcome.status == batch.FAILED:
+                    failed.append(outcome)
                 filled_by.update(outcome.filled_by.split(", "))
                 bar.update()
     except KeyboardInterrupt:
@@ -93,8 +94,8 @@ def _batch(args: argparse.Namespace) -> int:
           f"outputs in {args.output}")
     for outcome in sorted(failed, key=lambda o: o.photo):
         print(f"failed {outcome.photo}: {outcome.reason}")
-    if job.engine_note and "PatchMatch" in filled_by:  # auto fell back, and it mattered
-        print(f"note: {job.engine_note}", file=sys.stderr)
+    if photos.engine_note and "PatchMatch" in filled_by:  # auto fell back, and it mattered
+        print(f"note: {photos.engine_note}", file=sys.stderr)
     return EXIT_SOME_FAILED if failed else 0
 
 
