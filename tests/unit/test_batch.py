@@ -1,6 +1,7 @@
 """`python -m eraser batch` on folders the tests make: one mask for all, masks by name, bad photos
 among good ones, resuming, overwriting, several workers, and a compatible server (--remote)."""
 
+import asyncio
 import io
 import os
 import signal
@@ -286,6 +287,37 @@ def test_remote_batch_through_our_own_server(tmp_path, monkeypatch):
         _erased_only_under(_pixels(tmp_path / "out" / name.replace(".", "_erased.")), photos[name], MASK)
     assert Image.open(io.BytesIO((tmp_path / "out/c_erased.jpg").read_bytes())).format == "JPEG"
     assert KEY not in run.stdout + run.stderr
+
+
+class CountingPosts:
+    """Wraps an ASGI app: every POST takes at least 0.3 s more, and the most at once is kept."""
+
+    def __init__(self, app):
+        self.app, self.now, self.most = app, 0, 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        self.now += 1
+        self.most = max(self.most, self.now)
+        try:
+            await asyncio.sleep(0.3)
+            return await self.app(scope, receive, send)
+        finally:
+            self.now -= 1
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_remote_requests_at_once_are_bounded_by_workers(tmp_path, workers):
+    _photos(tmp_path / "in", [f"p{i}.png" for i in range(6)])
+    (tmp_path / "mask.png").write_bytes(_png(MASK))
+    counting = CountingPosts(make_app(tmp_path))
+    counting.state = counting.app.state  # served with our server's connection limits
+    with serving(counting) as origin:
+        made = batch.Batch(tmp_path / "in", tmp_path / "out", mask=tmp_path / "mask.png")
+        outcomes = list(made.run_remote(origin, workers=workers, api_key=KEY))
+    assert [o.status for o in outcomes] == [batch.DONE] * 6
+    assert counting.most == workers
 
 
 def test_remote_batch_without_a_key_is_refused(tmp_path, monkeypatch):
