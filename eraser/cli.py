@@ -1,24 +1,25 @@
-"""The command line: `eraser erase IMAGE MASK -o OUT`, `eraser engines`, `eraser models [pull NAME]`,
-`eraser serve [--host H] [--port P]`; `python -m eraser ...` is the same without installing."""
+"""The command line: `eraser erase IMAGE MASK -o OUT`, `eraser batch PHOTOS -o OUT (--mask MASK | --masks
+MASKS)`, `eraser engines`, `eraser models [pull NAME]`, `eraser serve [--host H] [--port P]`;
+`python -m eraser ...` is the same without installing."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import select
-import stat
 import sys
-import time
+from collections import Counter
 from pathlib import Path
 
-from . import __version__, engines, models
+from . import __version__, batch, engines, models
 from .backends import Local
-from .errors import EraserError
-from .images import MAX_FILE_BYTES, Photo, format_from_name
+from .errors import EraserError, RemoteError
+from .files import read as _read
+from .images import Photo, format_from_name
 from .masks import load_mask, prepare
 from .pipeline import DEFAULT_GROW
 
+EXIT_SOME_FAILED = 1  # batch: the others were done
 EXIT_BAD_INPUT = 2
+MAX_WORKERS = 64
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,60 +29,6 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_BAD_INPUT)
 
 
-READ_SECONDS = 30.0  # a pipe or device that trickles or never ends
-
-
-def _read(path: str, what: str) -> bytes:
-    """At most MAX_FILE_BYTES + 1 bytes of a file, pipe or device, refused when it is more,
-    when it is a folder, or when it is still not done after READ_SECONDS."""
-    try:
-        # Non-blocking, so a FIFO nobody writes to does not hang the open.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as exc:
-        raise EraserError(f"Cannot read the {what} '{path}': {exc.strerror or exc}.") from exc
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise EraserError(f"Cannot read the {what} '{path}': it is a folder, not a file.")
-        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
-            raise _too_big(path, what)
-        return _read_capped(fd, path, what, stat.S_ISREG(info.st_mode))
-    except OSError as exc:
-        raise EraserError(f"Cannot read the {what} '{path}': {exc.strerror or exc}.") from exc
-    finally:
-        os.close(fd)
-
-
-def _read_capped(fd: int, path: str, what: str, regular: bool) -> bytes:
-    deadline = time.monotonic() + READ_SECONDS
-    chunks, size = [], 0
-    while size <= MAX_FILE_BYTES:
-        if not regular:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise EraserError(
-                    f"Reading the {what} '{path}' took more than {READ_SECONDS:.0f} s, so it was stopped. "
-                    "Give a file, or a pipe that ends."
-                )
-        try:
-            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - size))
-        except BlockingIOError:
-            continue
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    if size > MAX_FILE_BYTES:
-        raise _too_big(path, what)
-    return b"".join(chunks)
-
-
-def _too_big(path: str, what: str) -> EraserError:
-    return EraserError(
-        f"The {what} '{path}' is larger than {MAX_FILE_BYTES // 2**20} MB, the limit. Save it smaller and try again."
-    )
-
-
 def _erase(args: argparse.Namespace) -> int:
     photo = Photo.open(_read(args.image, "image"), name=Path(args.image).name)
     out = Path(args.output) if args.output else Path(args.image).with_name(photo.output_name())
@@ -89,9 +36,7 @@ def _erase(args: argparse.Namespace) -> int:
     # The mask is checked (and grown) before a model is fetched for it.
     mask = prepare(load_mask(_read(args.mask, "mask"), photo.size), photo.size, args.grow)
     backend = Local(args.engine, args.model_file)
-    if args.model_file:
-        print(f"note: {args.model_file} is your own model file: its checksum is not checked "
-              "against the published one (the self-check still runs).", file=sys.stderr)
+    _note_own_model(args.model_file)
     backend.load(progress=ProgressBar())
     result = backend.erase(photo, mask, grow=0)
     data = result.photo.encode(fmt)
@@ -103,6 +48,56 @@ def _erase(args: argparse.Namespace) -> int:
     if result.note:  # auto fell back, and PatchMatch filled an object
         print(f"note: {backend.reason}", file=sys.stderr)
     return 0
+
+
+def _note_own_model(model_file: str | None) -> None:
+    if model_file:
+        print(f"note: {model_file} is your own model file: its checksum is not checked "
+              "against the published one (the self-check still runs).", file=sys.stderr)
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm  # imported here: only this command draws a bar per photo
+
+    if args.remote and (args.model_file or args.engine != engines.DEFAULT):
+        raise EraserError("With --remote the server chooses the engine: leave out --engine and --model-file.")
+    photos = batch.Batch(args.photos, args.output, mask=args.mask, masks_dir=args.masks, grow=args.grow,
+                         overwrite=args.overwrite)
+    if args.remote:
+        try:
+            outcomes = photos.run_remote(args.remote, args.workers)
+        except RemoteError as error:
+            if error.code != "BAD_API_URL":
+                raise
+            raise EraserError("The --remote address must be a plain https:// address "
+                              "(http:// only for a server on this machine).") from None
+    else:
+        _note_own_model(args.model_file)
+        outcomes = photos.run(batch.Settings(args.engine, args.model_file), args.workers, ProgressBar())
+    counts: Counter[str] = Counter()
+    failed, filled_by = [], set()
+    try:
+        # disable=None: a bar on a terminal only, not in a log or a pipe.
+        with tqdm(total=photos.total, unit="photo", disable=None, file=sys.stderr) as bar:
+            for outcome in outcomes:
+                counts[outcome.status] += 1
+                if outcome.status == batch.FAILED:
+                    failed.append(outcome)
+                filled_by.update(outcome.filled_by.split(", "))
+                bar.update()
+    except KeyboardInterrupt:
+        outcomes.close()
+        print(f"stopped after {counts[batch.DONE]} done: run the same command again to go on "
+              "(finished photos are skipped).", file=sys.stderr)
+        return 130
+    why = " (their output was there already: --overwrite redoes them)" if counts[batch.SKIPPED] else ""
+    print(f"{counts[batch.DONE]} done, {counts[batch.SKIPPED]} skipped{why}, {counts[batch.FAILED]} failed; "
+          f"outputs in {args.output}")
+    for outcome in sorted(failed, key=lambda o: o.photo):
+        print(f"failed {outcome.photo}: {outcome.reason}")
+    if photos.engine_note and "PatchMatch" in filled_by:  # auto fell back, and it mattered
+        print(f"note: {photos.engine_note}", file=sys.stderr)
+    return EXIT_SOME_FAILED if failed else 0
 
 
 def _engines(args: argparse.Namespace) -> int:
@@ -153,6 +148,13 @@ def port(text: str) -> int:
     return number
 
 
+def workers(text: str) -> int:
+    number = int(text)
+    if not 1 <= number <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"workers must be between 1 and {MAX_WORKERS}, not {number}")
+    return number
+
+
 def _serve(args: argparse.Namespace) -> int:
     from .server.run import serve  # imported here: only this command needs fastapi and uvicorn
 
@@ -161,6 +163,14 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad ERASER_* setting
         raise EraserError(str(exc)) from exc
     return 0
+
+
+def _engine_options(command: argparse.ArgumentParser) -> None:
+    """How to erase, the same for one photo (erase) and a folder (batch)."""
+    command.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT)
+    command.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
+    command.add_argument("--model-file", metavar="PATH",
+                         help="run --engine migan or lama with this ONNX file instead of the published download")
 
 
 def build_parser(prog: str = "eraser") -> argparse.ArgumentParser:
@@ -172,11 +182,26 @@ def build_parser(prog: str = "eraser") -> argparse.ArgumentParser:
     run.add_argument("image", help="photo: JPEG, PNG, BMP or WEBP")
     run.add_argument("mask", help="mask image: white (non-zero) = erase")
     run.add_argument("-o", "--output", help="output file (default: <stem>_erased.<ext> beside the photo)")
-    run.add_argument("--engine", choices=engines.names(), default=engines.DEFAULT)
-    run.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
-    run.add_argument("--model-file", metavar="PATH",
-                     help="run --engine migan or lama with this ONNX file instead of the published download")
+    _engine_options(run)
     run.set_defaults(func=_erase)
+
+    many = commands.add_parser(
+        "batch", help="erase every photo of a folder: one mask for all, or a mask per photo by name",
+        description="Erase every photo (.jpg .jpeg .png .bmp .webp) of PHOTOS into OUT as <stem>_erased.<ext>. "
+                    "Exit code: 0 when every photo was done or skipped, 1 when any failed, 2 for bad arguments.")
+    many.add_argument("photos", metavar="PHOTOS", help="folder of photos")
+    many.add_argument("-o", "--output", metavar="OUT", required=True, help="folder for the results (made if missing)")
+    masks = many.add_mutually_exclusive_group(required=True)
+    masks.add_argument("--mask", metavar="MASK", help="one mask for every photo of its exact size")
+    masks.add_argument("--masks", metavar="MASKS",
+                       help="folder of masks by name: a.jpg takes a.png or a_mask.png (any image format)")
+    _engine_options(many)
+    many.add_argument("--workers", type=workers, metavar="N",
+                      help="photos at a time: worker processes, or requests with --remote (default: the cores)")
+    many.add_argument("--overwrite", action="store_true", help="redo photos whose output exists (default: skip them)")
+    many.add_argument("--remote", metavar="URL",
+                      help="erase through a compatible server (key from AILAB_API_KEY) instead of on this machine")
+    many.set_defaults(func=_batch)
 
     listing = commands.add_parser("engines", help="list the engines, one per line")
     listing.set_defaults(func=_engines)

@@ -12,7 +12,12 @@ MAX_GROW = 100
 
 
 def load_mask(data: bytes, size: tuple[int, int]) -> np.ndarray:
-    """A mask file (white or any non-zero = erase) as a bool array of the photo's size.
+    """A mask file (white or any non-zero = erase) as a bool array of the photo's size."""
+    return fit_mask(read_mask(data), size)
+
+
+def read_mask(data: bytes) -> np.ndarray:
+    """A mask file (white or any non-zero = erase) as a bool array of its own size.
 
     A transparent-background PNG carries its strokes in the alpha channel: use it, or a mask
     drawn in black on transparent would come out empty.
@@ -24,12 +29,10 @@ def load_mask(data: bytes, size: tuple[int, int]) -> np.ndarray:
         else:
             alpha = np.asarray(image.convert("RGBA"))[..., 3]
         if alpha.min() < 255:
-            return fit_mask(alpha > 0, size)
+            return alpha > 0
     if image.mode in ("L", "1", "I", "I;16", "F"):
-        marks = np.asarray(image) > 0
-    else:
-        marks = np.asarray(image.convert("RGB")).max(axis=2) > 0
-    return fit_mask(marks, size)
+        return np.asarray(image) > 0
+    return np.asarray(image.convert("RGB")).max(axis=2) > 0
 
 
 def mask_from_drawing(rgba: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -79,8 +82,7 @@ def prepare(mask: np.ndarray, size: tuple[int, int], pixels: int) -> np.ndarray:
 
 def grow(mask: np.ndarray, pixels: int) -> np.ndarray:
     """The mask widened by `pixels` so that halos around an object are erased too."""
-    if not 0 <= pixels <= MAX_GROW:
-        raise MaskError(f"Grow must be between 0 and {MAX_GROW} pixels, not {pixels}.")
+    check_grow(pixels)
     if pixels == 0 or not mask.any():
         return mask
     # Work on the mask's bounding box only, so the cost follows the mask, not the photo.
@@ -98,3 +100,8 @@ def edge(mask: np.ndarray, depth: float) -> np.ndarray:
     """The mask's pixels at most `depth` px from an unmasked one (beyond the frame counts as unmasked)."""
     distance = cv2.distanceTransform(np.pad(mask.view(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
     return mask & (distance <= depth)
+
+
+def check_grow(pixels: int) -> None:
+    if not 0 <= pixels <= MAX_GROW:
+        raise MaskError(f"Grow must be between 0 and {MAX_GROW} pixels, not {pixels}.")

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from eraser import cli
+from eraser import cli, files
 from tests.support.photos import blob, encode, scene
 from tests.unit.limits import run_limited
 
@@ -64,17 +64,17 @@ def test_a_pipe_nobody_writes_to_times_out(tmp_path, monkeypatch, capsys):
     fifo = tmp_path / "silent.fifo"
     os.mkfifo(fifo)
     (tmp_path / "mask.png").write_bytes(MASK)
-    monkeypatch.setattr(cli, "READ_SECONDS", 0.3)
+    monkeypatch.setattr(files, "READ_SECONDS", 0.3)
     assert cli.main(["erase", str(fifo), str(tmp_path / "mask.png")]) == 2
     assert capsys.readouterr().err.startswith("error: Reading the image")
 
 
 @pytest.mark.parametrize("size", [0, 1, 2**20])
 def test_reads_stop_one_byte_past_the_cap(tmp_path, monkeypatch, size):
-    monkeypatch.setattr(cli, "MAX_FILE_BYTES", size)
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", size)
     path = tmp_path / "f"
     path.write_bytes(b"x" * size)
-    assert cli._read(str(path), "image") == b"x" * size
+    assert files.read(str(path), "image") == b"x" * size
     path.write_bytes(b"x" * (size + 1))
-    with pytest.raises(cli.EraserError, match="larger than"):
-        cli._read(str(path), "image")
+    with pytest.raises(files.EraserError, match="larger than"):
+        files.read(str(path), "image")
