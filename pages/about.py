@@ -4,10 +4,9 @@ import streamlit as st
 
 from eraser import engines
 from eraser.images import MAX_FILE_BYTES, MAX_PIXELS
+from ui.state import state
 
-backend = st.session_state.get("eraser_backend", "Local")
-engine = st.session_state.get("eraser_engine", engines.DEFAULT)
-edit = st.session_state.get("eraser_edit")  # eraser.editor.Edit of the photo on the Erase page
+backend, engine, edit = state.backend, state.engine, state.edit  # as chosen on the Erase page
 
 st.title("About Eraser")
 st.markdown(

@@ -23,6 +23,8 @@ from eraser.editor import Edit, Step
 from eraser.errors import EraserError, RemoteError
 from eraser.images import EXTENSIONS
 from eraser.remote.client import KEY_ENV, URL_ENV
+from ui import asset
+from ui.state import state
 
 # The canvas fits the page's column (704 px on a laptop, about 360 on a phone) and this height.
 COLUMN_WIDTH = 704
@@ -37,56 +39,9 @@ PHOTO_TYPES = list(EXTENSIONS)
 
 # Reports the column's width (the canvas is sized to it, so a phone shows the whole photo), and
 # hides the canvas's hover toolbar: its Undo undoes strokes, and the page has one Undo, of erases.
-LAYOUT_JS = """
-export default function ({ parentElement, data, setStateValue }) {
-  // Only a change is reported: each report reruns the page, and a rerun can swallow a click.
-  const report = () => {
-    const width = Math.min(Math.floor(parentElement.getBoundingClientRect().width), data.most);
-    if (width > 0 && width !== data.known) setStateValue("width", width);
-  };
-  const observer = new ResizeObserver(report);
-  observer.observe(parentElement);
-  const hideToolbars = () => {
-    for (const host of document.querySelectorAll('[class*="st-key-eraser_canvas"] *')) {
-      const root = host.shadowRoot;
-      if (root && !root.querySelector("style[data-eraser]")) {
-        const style = document.createElement("style");
-        style.dataset.eraser = "";
-        style.textContent = ".dc-toolbar { display: none !important; }";
-        root.appendChild(style);
-      }
-    }
-  };
-  const timer = setInterval(hideToolbars, 150);
-  return () => { observer.disconnect(); clearInterval(timer); };
-}
-"""
 # Original and erased photo stacked at the canvas's place and size; a slider uncovers one or the other.
-COMPARE_JS = """
-export default function ({ parentElement, data }) {
-  parentElement.innerHTML = `<div class="cmp" style="width:${data.width}px;height:${data.height}px">
-    <img class="now" alt="Erased"><img class="was" alt="Original">
-    <span class="tag l">Original</span><span class="tag r">Erased</span></div>
-    <input type="range" min="0" max="100" value="50" aria-label="Original and erased">`;
-  const [now, was] = parentElement.querySelectorAll("img");
-  const range = parentElement.querySelector("input");
-  now.src = data.now;
-  was.src = data.was;
-  const show = () => { was.style.clipPath = `inset(0 ${100 - range.value}% 0 0)`; };
-  range.addEventListener("input", show);
-  show();
-}
-"""
-COMPARE_CSS = """
-.cmp { position: relative; max-width: 100%; touch-action: pan-y; }
-.cmp img { position: absolute; inset: 0; width: 100%; height: 100%; }
-.tag { position: absolute; top: 6px; padding: 1px 6px; border-radius: 4px; font: 12px sans-serif;
-       background: rgba(0, 0, 0, 0.55); color: white; }
-.l { left: 6px; } .r { right: 6px; }
-input { display: block; width: 100%; max-width: 100%; margin: 8px 0 0; accent-color: var(--st-primary-color); }
-"""
-layout_probe = st.components.v2.component("eraser.layout", js=LAYOUT_JS, isolate_styles=False)
-compare_view = st.components.v2.component("eraser.compare", js=COMPARE_JS, css=COMPARE_CSS)
+layout_probe = st.components.v2.component("eraser.layout", js=asset("layout.js"), isolate_styles=False)
+compare_view = st.components.v2.component("eraser.compare", js=asset("compare.js"), css=asset("compare.css"))
 
 
 # Cached by content across sessions and reruns: a brush stroke must never re-decode the photo.
@@ -122,8 +77,8 @@ def preview(step_key: str, width: int, _data: bytes, _name: str, _photo: Photo |
 
 
 def shown(step: Step, photo: Photo | None = None) -> tuple[bytes, tuple[int, int]]:
-    edit = st.session_state.eraser_edit
-    return preview(step.key, st.session_state.eraser_width, step.data, edit.name, photo)
+    edit = state.edit
+    return preview(step.key, state.width, step.data, edit.name, photo)
 
 
 @st.cache_data(max_entries=2, ttl="30m", show_spinner=False)
@@ -143,15 +98,15 @@ def setting(name: str) -> str:
 def remote_access() -> tuple[str, str | None]:
     """(key, URL) for Remote. A URL typed in the page gets only a key typed in the page: the
     deployment's key must never go to an address a visitor chose."""
-    if st.session_state.eraser_remote_url:
-        return st.session_state.eraser_remote_key, st.session_state.eraser_remote_url
-    return st.session_state.eraser_remote_key or setting(KEY_ENV), setting(URL_ENV) or None
+    if state.remote_url:
+        return state.remote_key, state.remote_url
+    return state.remote_key or setting(KEY_ENV), setting(URL_ENV) or None
 
 
 def backend(status):
     """The chosen backend, ready: Local's model fetched the first time with a progress bar (and
     PatchMatch in its place, said in each erase's note, when it cannot be had)."""
-    if st.session_state.eraser_backend == "Remote":
+    if state.backend == "Remote":
         key, url = remote_access()
         return Remote(key, url)  # an empty key is refused, never replaced
     bar, shown_percent = None, -1
@@ -166,63 +121,44 @@ def backend(status):
             bar.progress(percent / 100, text=f"Downloading the model: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
 
     try:
-        return Local(st.session_state.eraser_engine, fallback=True).load(progress)
+        return Local(state.engine, fallback=True).load(progress)
     finally:
         if bar is not None:
             bar.empty()
             status.update(label="Erasing…", expanded=False)
 
 
-def init_state() -> None:
-    defaults = {
-        "eraser_edit": None,  # eraser.editor.Edit of the photo being edited
-        "eraser_file": None,  # {"file_name", "mime"} of its download
-        "eraser_upload_error": None,
-        "eraser_failure": None,  # {"message", "remote"} of the last failed erase, until the next change
-        "eraser_canvas": 0,  # part of the canvas key: changing it gives an empty canvas
-        "eraser_drawing": None,  # the last drawing {"key", "json", "png", "start"}: redrawn after About
-        "eraser_width": COLUMN_WIDTH,  # the column's width, as the browser last reported it
-        "eraser_compare": False,
-        "eraser_backend": "Local",
-        "eraser_engine": engines.DEFAULT,
-        "eraser_remote_url": "",  # for this session only; empty = the deployment's setting
-        "eraser_remote_key": "",
-    }
-    for key, value in defaults.items():
-        st.session_state.setdefault(key, value)
-
-
 def new_canvas() -> None:
     """An empty canvas (strokes gone) and no stale failure: after an erase, undo, redo or clear."""
-    st.session_state.eraser_canvas += 1
-    st.session_state.eraser_drawing = None
-    st.session_state.eraser_failure = None
+    state.canvas += 1
+    state.drawing = None
+    state.failure = None
 
 
 def on_upload() -> None:
-    file = st.session_state.eraser_upload
-    st.session_state.eraser_upload_error = None
+    file = st.session_state.eraser_upload  # the uploader widget's own value
+    state.upload_error = None
     if file is None:
         return  # the person closed the file; keep working on the photo they have
     data = file.getvalue()
     try:
         photo = open_photo(data, file.name)
     except EraserError as error:
-        st.session_state.eraser_upload_error = str(error)
+        state.upload_error = str(error)
         return
-    st.session_state.eraser_edit = Edit(data, file.name, photo.size)
-    st.session_state.eraser_file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
-    st.session_state.eraser_compare = False
+    state.edit = Edit(data, file.name, photo.size)
+    state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
+    state.compare = False
     new_canvas()
 
 
 def undo() -> None:
-    st.session_state.eraser_edit.undo()
+    state.edit.undo()
     new_canvas()
 
 
 def redo() -> None:
-    st.session_state.eraser_edit.redo()
+    state.edit.redo()
     new_canvas()
 
 
@@ -242,7 +178,7 @@ def backend_sidebar() -> None:
     with st.sidebar:
         kept_widget(st.radio, "Erase with", "eraser_backend", BACKENDS,
                     captions=["This server (private)", "An online erase service"])
-        if st.session_state.eraser_backend == "Local":
+        if state.backend == "Local":
             engine_choice()
         else:
             service_settings()
@@ -259,7 +195,7 @@ def remote_missing() -> str:
     """Why Remote cannot erase yet, in a person's words; '' when it can."""
     if remote_access()[0]:
         return ""
-    if st.session_state.eraser_remote_url:
+    if state.remote_url:
         return "This service needs an API key: enter yours under Service in the sidebar."
     return ("The online service needs an API key: enter yours under Service in the sidebar, "
             "or choose Local.")
@@ -271,12 +207,12 @@ def service_settings() -> None:
     deployment_url = setting(URL_ENV)
     kept_widget(st.text_input, "Service address", "eraser_remote_url", placeholder=deployment_url or DEFAULT_URL,
                 help="Leave empty to use the service this app was set up with.")
-    deployment_key = bool(setting(KEY_ENV)) and not st.session_state.eraser_remote_url
+    deployment_key = bool(setting(KEY_ENV)) and not state.remote_url
     kept_widget(st.text_input, "API key", "eraser_remote_key", type="password",
                 placeholder="set up by this app" if deployment_key else "")
     if not remote_access()[0]:
         st.warning("An API key is needed for this service: enter one above."
-                   + ("" if st.session_state.eraser_remote_url else
+                   + ("" if state.remote_url else
                       " (Or ask whoever runs this app to set one up.)"))
     st.caption("The photo and the mask are sent to this service to be erased.")
 
@@ -296,9 +232,9 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
             status.update(label="Erase failed", state="error")
             failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
     if failure:
-        st.session_state.eraser_failure = failure
+        state.failure = failure
         return False
-    where = "Remote service" if st.session_state.eraser_backend == "Remote" else f"Local, {result.filled_by}"
+    where = "Remote service" if state.backend == "Remote" else f"Local, {result.filled_by}"
     step = edit.push(data, engine=where, note=result.note, seconds=time.perf_counter() - start)
     open_photo(step.data, edit.name, result.photo)  # the next erase starts from these pixels
     shown(step, result.photo)  # the canvas's picture, from the pixels at hand rather than the file
@@ -316,11 +252,11 @@ def rerun_editor() -> None:
 
 def show_failure(failure: dict) -> None:
     st.error(failure["message"])
-    if failure["remote"] and st.session_state.eraser_backend == "Remote":
+    if failure["remote"] and state.backend == "Remote":
         st.caption("The service could not erase this photo. Local erases it on this server instead.")
         if st.button("Switch to Local", icon=":material/computer:"):
-            st.session_state.eraser_backend = "Local"
-            st.session_state.eraser_failure = None
+            state.backend = "Local"
+            state.failure = None
             st.rerun()  # the whole page, so the sidebar shows the change
 
 
@@ -330,11 +266,11 @@ def draw_canvas(edit: Edit, tool: str, brush: int):
     Leaving the page (or comparing) forgets the canvas's own state, so the last drawing is kept
     here and handed to a new canvas as its starting drawing when the person comes back."""
     background, (width, height) = shown(edit.current)
-    key = f"eraser_canvas_{st.session_state.eraser_canvas}_{width}x{height}"
-    saved = st.session_state.eraser_drawing
+    key = f"eraser_canvas_{state.canvas}_{width}x{height}"
+    saved = state.drawing
     if saved is not None and saved["key"] == key and key not in st.session_state:
-        st.session_state.eraser_canvas += 1
-        key = f"eraser_canvas_{st.session_state.eraser_canvas}_{width}x{height}"
+        state.canvas += 1
+        key = f"eraser_canvas_{state.canvas}_{width}x{height}"
         saved.update(key=key, start=saved["json"])
     start = saved["start"] if saved is not None and saved["key"] == key else None
     canvas = st_canvas(
@@ -351,7 +287,7 @@ def draw_canvas(edit: Edit, tool: str, brush: int):
     )
     drawing = canvas.image_data  # decoded from the browser's PNG on each access: once
     if drawing is not None:
-        st.session_state.eraser_drawing = {"key": key, "json": canvas.json_data, "png": canvas.image_bytes,
+        state.drawing = {"key": key, "json": canvas.json_data, "png": canvas.image_bytes,
                                            "start": start}
         return drawing
     if start is not None:  # redrawn from the saved drawing, and not sent back by the browser yet
@@ -362,8 +298,8 @@ def draw_canvas(edit: Edit, tool: str, brush: int):
 @st.fragment
 def editor(edit: Edit) -> None:
     """Actions, tools and the canvas: a stroke, an erase, Undo or Redo reruns only this part."""
-    generation = st.session_state.eraser_canvas
-    comparing = st.session_state.eraser_compare and edit.erased
+    generation = state.canvas
+    comparing = state.compare and edit.erased
     # Filled after the canvas, whose drawing decides Erase; a container (unlike st.empty) keeps
     # showing its buttons while a stroke reruns this part, so the row does not flicker.
     actions = st.container(horizontal=True, gap="small", vertical_alignment="center", key="eraser_actions")
@@ -403,7 +339,7 @@ def editor(edit: Edit) -> None:
             marked = bool(mask.any())
             st.caption("Using the mask file instead of the drawing.")
 
-    missing = remote_missing() if st.session_state.eraser_backend == "Remote" else ""
+    missing = remote_missing() if state.backend == "Remote" else ""
     with actions:
         clicked = st.button("Erase", type="primary", key="eraser_erase", icon=":material/ink_eraser:",
                             disabled=comparing or not marked or bool(missing))
@@ -411,14 +347,14 @@ def editor(edit: Edit) -> None:
                   help=f"Go back one erase (up to {edit.max_steps}).")
         st.button("Redo erase", on_click=redo, disabled=not edit.can_redo, icon=":material/redo:")
         st.download_button("Download", data=edit.current.data, disabled=not edit.erased, on_click="ignore",
-                           icon=":material/download:", **st.session_state.eraser_file)
+                           icon=":material/download:", **state.file)
         kept_widget(st.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
                     help="See the original and the erased photo in the same place.")
     with status_slot:
         if clicked and erase_now(edit, mask, drawing):
             rerun_editor()  # the erased photo on a fresh canvas
-        if st.session_state.eraser_failure:
-            show_failure(st.session_state.eraser_failure)
+        if state.failure:
+            show_failure(state.failure)
         elif missing:
             st.info(missing)
         else:
@@ -441,24 +377,24 @@ def data_url(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
-init_state()
+state.init()
 backend_sidebar()
 
 # Less empty space above the title, so the photo and its buttons fit a laptop's screen.
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
 st.title("Eraser")
 st.file_uploader("Photo (JPEG, PNG, BMP or WEBP)", type=PHOTO_TYPES, key="eraser_upload", on_change=on_upload)
-if st.session_state.eraser_upload_error:
-    st.error(st.session_state.eraser_upload_error)
+if state.upload_error:
+    st.error(state.upload_error)
 
-edit = st.session_state.eraser_edit
+edit = state.edit
 if edit is None:
     st.write("Remove unwanted objects from a photo: upload it, paint over what should go, press **Erase**.")
 else:
     editor(edit)
 
-reported = layout_probe(key="eraser_layout", data={"known": st.session_state.eraser_width, "most": COLUMN_WIDTH},
+reported = layout_probe(key="eraser_layout", data={"known": state.width, "most": COLUMN_WIDTH},
                         on_width_change=lambda: None).width
-if reported and reported != st.session_state.eraser_width:
-    st.session_state.eraser_width = reported
+if reported and reported != state.width:
+    state.width = reported
     st.rerun()  # a phone: draw the canvas again at the width it has

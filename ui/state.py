@@ -1,0 +1,71 @@
+"""The pages' session state in one typed place: every key they keep, with its type and default.
+
+    from ui.state import state
+    state.edit          # reads st.session_state["eraser_edit"]
+    state.edit = Edit(...)
+
+Keys stay plain (`eraser_<name>`), so widgets can be bound to them and the About page can read
+what the Erase page chose after its widgets are gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import streamlit as st
+
+from eraser import engines
+from eraser.editor import Edit
+
+T = TypeVar("T")
+PREFIX = "eraser_"
+
+
+class Key(Generic[T]):
+    """One session-state entry, read and written as an attribute of State."""
+
+    def __init__(self, default: Callable[[], T]):
+        self.default = default
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key = PREFIX + name
+
+    def __get__(self, obj, owner=None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        if self.key not in st.session_state:
+            st.session_state[self.key] = self.default()
+        return st.session_state[self.key]
+
+    def __set__(self, obj, value: T) -> None:
+        st.session_state[self.key] = value
+
+
+class State:
+    edit: Key[Edit | None] = Key(lambda: None)  # the photo being edited, its steps
+    file: Key[dict | None] = Key(lambda: None)  # {"file_name", "mime"} of its download
+    upload_error: Key[str | None] = Key(lambda: None)
+    failure: Key[dict | None] = Key(lambda: None)  # {"message", "remote"} of the last failed erase
+    canvas: Key[int] = Key(lambda: 0)  # part of the canvas key: changing it gives an empty canvas
+    drawing: Key[dict | None] = Key(lambda: None)  # the last drawing {"key", "json", "png", "start"}
+    width: Key[int] = Key(lambda: 704)  # the column's width, as the browser last reported it
+    compare: Key[bool] = Key(lambda: False)
+    backend: Key[str] = Key(lambda: "Local")
+    engine: Key[str] = Key(lambda: engines.DEFAULT)
+    remote_url: Key[str] = Key(lambda: "")  # for this session only; empty = the deployment's setting
+    remote_key: Key[str] = Key(lambda: "")
+
+    def init(self) -> None:
+        """Give every key its default, so widgets bound to them start from it."""
+        for name, value in vars(type(self)).items():
+            if isinstance(value, Key):
+                getattr(self, name)
+
+    @staticmethod
+    def key(name: str) -> str:
+        """The plain session-state key of an attribute, for widgets bound to it."""
+        return PREFIX + name
+
+
+state = State()
