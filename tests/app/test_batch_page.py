@@ -246,3 +246,11 @@ def test_other_photos_forget_the_old_zip(page, served):
     page.run()
     assert not page.get("download_button") and not page.success
     assert not erase_button(page).disabled
+
+
+def test_the_zip_survives_a_visit_to_about(page, served):
+    erase_all(page, [photo("a.png", 0)], mask=mask_file("dust.png", MASK))
+    page.switch_page("pages/about.py").run()
+    page.switch_page("pages/batch.py").run()
+    assert not page.exception and page.get("download_button")
+    assert page.success[0].value.startswith("1 of 1 photos erased")
