@@ -6,6 +6,7 @@ st.set_page_config(page_title="Eraser", page_icon=":material/ink_eraser:", layou
 st.navigation(
     [
         st.Page("pages/erase.py", title="Erase", icon=":material/ink_eraser:", default=True),
+        st.Page("pages/batch.py", title="Batch", icon=":material/photo_library:"),
         st.Page("pages/about.py", title="About", icon=":material/info:"),
     ]
 ).run()

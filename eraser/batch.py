@@ -8,6 +8,7 @@ Photos run in worker processes (or, with run_remote, in threads that call a comp
 Every photo ends as one Outcome: done, skipped (its output exists: a stopped batch resumes) or
 failed with a sentence saying why; one bad photo never stops the others. Outputs are named
 <stem>_erased.<ext> in the photo's own format and written whole or not at all.
+eraser.batch_memory applies the same rules to photos held in memory (the app's Batch page).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from concurrent.futures import (
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -44,6 +46,7 @@ from .pipeline import DEFAULT_GROW, erase
 DONE, SKIPPED, FAILED = "done", "skipped", "failed"
 MASK_SUFFIX = "_mask"  # a.jpg's mask may be a.png or a_mask.png
 OUTPUT_SUFFIX = "_erased"
+T = TypeVar("T")
 CRASHED = ("The worker process erasing it stopped (it crashed or the machine ran out of memory). "
            "Try this photo alone with `eraser erase`, or with fewer --workers.")
 
@@ -55,6 +58,7 @@ class Outcome:
     output: str = ""  # the file written (done) or found (skipped)
     reason: str = ""  # why it failed: a sentence a person can act on
     filled_by: str = ""  # the engines that filled it (done, local)
+    note: str = ""  # a sentence the person should read about how it was filled (done), or ''
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class _Shared:
     mask: np.ndarray | None  # the one mask, grown; None: each photo has its own
     grow: int
     overwrite: bool
+    own_mask: str = "Give this photo its own mask (--masks)."  # how, in the person's words
 
 
 @dataclass(frozen=True)
@@ -169,8 +174,7 @@ class Batch:
         for photo in photos:
             output = self.out_dir / _output_name(photo)
             if output in outputs:
-                self.settled.append(_failed(photo.name, f"Its output, {output.name}, would also be the output of "
-                                                        f"{outputs[output]}: rename one of the two photos."))
+                self.settled.append(_failed(photo.name, _same_output(output.name, outputs[output])))
                 continue
             outputs[output] = photo.name
             if output.exists() and not overwrite:
@@ -179,15 +183,12 @@ class Batch:
             if self.masks_dir is None:
                 self.jobs.append(Job(photo, output))
                 continue
-            found = ([] if own_names_only else masks.get(photo.stem, [])) + masks.get(photo.stem + MASK_SUFFIX, [])
+            found = _matching(photo.stem, masks, own_names_only)
             if len(found) == 1:
                 self.jobs.append(Job(photo, output, found[0]))
-            elif not found:
-                self.settled.append(_failed(photo.name, f"There is no mask for it in '{self.masks_dir}': "
-                                                        f"add {photo.stem}.png or {photo.stem}{MASK_SUFFIX}.png."))
             else:
-                names = ", ".join(sorted(p.name for p in found))
-                self.settled.append(_failed(photo.name, f"Several masks match it ({names}): keep one."))
+                reason = _no_single_mask(photo.stem, [p.name for p in found], f"in '{self.masks_dir}'")
+                self.settled.append(_failed(photo.name, reason))
 
 
 # -- running jobs ---------------------------------------------------------------------------------
@@ -303,33 +304,62 @@ def _erase_in_process(job: Job) -> Outcome:
 
 def _erase_job(job: Job, shared: _Shared, erase_photo: Callable[[Photo, np.ndarray], Photo]) -> Outcome:
     """One photo, start to finish; whatever goes wrong becomes its outcome, never an exception."""
-    name = job.photo.name
-    try:
-        photo = Photo.open(read(job.photo, "photo"), name=name)
+    def work() -> Outcome:
+        photo = Photo.open(read(job.photo, "photo"), name=job.photo.name)
         output = job.output.with_name(photo.output_name())  # by content: a PNG named .jpg stays PNG
         if output != job.output and output.exists() and not shared.overwrite:  # the plan went by the name
-            return Outcome(name, SKIPPED, str(output))
-        result = erase_photo(photo, _mask_for(job, photo, shared))
+            return Outcome(photo.name, SKIPPED, str(output))
+        own = None if job.mask is None else read(job.mask, "mask")
+        result = erase_photo(photo, _mask_for(own, photo, shared))
         write_atomic(output, result.encode())
-        return Outcome(name, DONE, str(output), filled_by=result.filled_by)
+        return Outcome(photo.name, DONE, str(output), filled_by=result.filled_by)
+
+    return _settle(job.photo.name, work, "Run the batch with fewer --workers.")
+
+
+def _settle(name: str, work: Callable[[], Outcome], out_of_memory: str) -> Outcome:
+    """work()'s outcome, or the photo failed with why: whatever goes wrong costs one photo, never
+    the batch. `out_of_memory` says what to do when it ran out."""
+    try:
+        return work()
     except EraserError as error:
         return _failed(name, str(error))
     except MemoryError:
-        return _failed(name, "Erasing it ran out of memory. Run the batch with fewer --workers.")
+        return _failed(name, f"Erasing it ran out of memory. {out_of_memory}")
     except Exception as error:  # a bug must cost one photo, not the batch
         return _failed(name, f"It failed unexpectedly ({type(error).__name__}): please report it.")
 
 
-def _mask_for(job: Job, photo: Photo, shared: _Shared) -> np.ndarray:
-    """The photo's mask, grown: its own file, or the batch's one mask if the sizes are equal."""
+def _mask_for(own: bytes | None, photo: Photo, shared: _Shared) -> np.ndarray:
+    """The photo's mask, grown: its own mask file's bytes, or the batch's one mask if the sizes
+    are equal."""
     width, height = photo.size
-    if job.mask is not None:
-        return prepare(load_mask(read(job.mask, "mask"), photo.size), photo.size, shared.grow)
+    if own is not None:
+        return prepare(load_mask(own, photo.size), photo.size, shared.grow)
     one = shared.mask
     if one.shape != (height, width):
         raise MaskError(f"The photo is {width}x{height} pixels but the mask is {one.shape[1]}x{one.shape[0]}: "
-                        "one mask serves only photos of its size. Give this photo its own mask (--masks).")
+                        f"one mask serves only photos of its size. {shared.own_mask}")
     return one
+
+
+# -- masks by name and outputs, for folders and uploads alike --------------------------------------
+
+def _matching(stem: str, masks: dict[str, list[T]], own_names_only: bool = False) -> list[T]:
+    """The masks named for the photo `stem`: stem.* or stem_mask.* (only the latter when
+    `own_names_only`, where a.png is a photo of its own)."""
+    return ([] if own_names_only else masks.get(stem, [])) + masks.get(stem + MASK_SUFFIX, [])
+
+
+def _no_single_mask(stem: str, found: list[str], where: str) -> str:
+    """Why a photo that has no mask, or several, `where` they were looked for, fails."""
+    if not found:
+        return f"There is no mask for it {where}: add {stem}.png or {stem}{MASK_SUFFIX}.png."
+    return f"Several masks match it ({', '.join(sorted(found))}): keep one."
+
+
+def _same_output(output: str, other: str) -> str:
+    return f"Its output, {output}, would also be the output of {other}: rename one of the two photos."
 
 
 # -- files and folders ----------------------------------------------------------------------------
@@ -374,10 +404,10 @@ def _photos(folder: Path, excluded: Callable[[Path], bool]) -> list[Path]:
     return photos
 
 
-def _by_stem(files: list[Path]) -> dict[str, list[Path]]:
-    found: dict[str, list[Path]] = {}
-    for path in files:
-        found.setdefault(path.stem, []).append(path)
+def _by_stem(files: Iterable[T], stem: Callable[[T], str] = lambda path: path.stem) -> dict[str, list[T]]:
+    found: dict[str, list[T]] = {}
+    for file in files:
+        found.setdefault(stem(file), []).append(file)
     return found
 
 
