@@ -1,4 +1,5 @@
-"""The command line: `python -m eraser erase IMAGE MASK -o OUT`, `python -m eraser engines`,
+"""The command line: `python -m eraser erase IMAGE MASK -o OUT [--keep-out KEEP]`,
+`python -m eraser select IMAGE --box X0,Y0,X1,Y1 | --from ROUGH -o MASK`, `python -m eraser engines`,
 `python -m eraser models [pull NAME]`, `python -m eraser serve [--host H] [--port P]`."""
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from pathlib import Path
 from . import engines, models
 from .errors import EraserError
 from .images import MAX_FILE_BYTES, Photo, format_from_name
-from .masks import load_mask, prepare
+from .masks import encode_mask, load_mask, prepare
 from .pipeline import DEFAULT_GROW, erase
+from .select import DEFAULT_GROW as SELECT_GROW
+from .select import parse_box, select_object
 
 EXIT_BAD_INPUT = 2
 
@@ -87,20 +90,41 @@ def _erase(args: argparse.Namespace) -> int:
     fmt = format_from_name(out.name)
     # The mask is checked (and grown) before a model is fetched for it.
     mask = prepare(load_mask(_read(args.mask, "mask"), photo.size), photo.size, args.grow)
+    keep_out = None
+    if args.keep_out:
+        keep_out = load_mask(_read(args.keep_out, "keep-out mask"), photo.size, noun="keep-out mask")
     engine = engines.get(args.engine, args.model_file)
     if args.model_file:
         print(f"note: {args.model_file} is your own model file: its checksum is not checked "
               "against the published one (the self-check still runs).", file=sys.stderr)
     engine.load(progress=ProgressBar())
-    result = erase(photo, mask, engine=engine, grow=0)
-    data = result.encode(fmt)
+    result = erase(photo, mask, engine=engine, grow=0, keep_out=keep_out)
+    _write(out, result.encode(fmt))
+    if getattr(engine, "note", "") and "PatchMatch" in result.filled_by:  # auto fell back, and it mattered
+        print(f"note: {engine.note}", file=sys.stderr)
+    return 0
+
+
+def _write(out: Path, data: bytes) -> None:
     try:
         out.write_bytes(data)
     except OSError as exc:
         raise EraserError(f"Cannot write '{out}': {exc.strerror or exc}.") from exc
     print(out)
-    if getattr(engine, "note", "") and "PatchMatch" in result.filled_by:  # auto fell back, and it mattered
-        print(f"note: {engine.note}", file=sys.stderr)
+
+
+def _select(args: argparse.Namespace) -> int:
+    if args.box is None and args.rough is None:
+        raise EraserError("Say what to select: --box X0,Y0,X1,Y1 around the object, --from a rough mask over it, or both.")
+    box = None if args.box is None else parse_box(args.box)  # before a large photo is read
+    out = Path(args.output) if args.output else Path(args.image).with_name(f"{Path(args.image).stem}_mask.png")
+    if out.suffix.lower() != ".png":
+        raise EraserError(f"Cannot write '{out.name}': a mask is saved as PNG, so choose a name ending in .png.")
+    photo = Photo.open(_read(args.image, "image"), name=Path(args.image).name)
+    rough = None
+    if args.rough:
+        rough = load_mask(_read(args.rough, "rough mask"), photo.size, noun="rough mask")
+    _write(out, encode_mask(select_object(photo.pixels, box, rough, grow=args.grow)))
     return 0
 
 
@@ -173,7 +197,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
     run.add_argument("--model-file", metavar="PATH",
                      help="run --engine migan or lama with this ONNX file instead of the published download")
+    run.add_argument("--keep-out", metavar="KEEP",
+                     help="mask image of regions the fill must not copy from (where it overlaps MASK, MASK wins)")
     run.set_defaults(func=_erase)
+
+    pick = commands.add_parser("select", help="write the mask of the object in a box or under a rough mask")
+    pick.add_argument("image", help="photo: JPEG, PNG, BMP or WEBP")
+    pick.add_argument("--box", metavar="X0,Y0,X1,Y1", help="a box around the object, in photo pixels")
+    pick.add_argument("--from", dest="rough", metavar="ROUGH", help="a mask painted roughly over the object")
+    pick.add_argument("-o", "--output", help="the mask, a PNG (default: <stem>_mask.png beside the photo)")
+    pick.add_argument("--grow", type=int, default=SELECT_GROW, metavar="PX",
+                      help=f"widen the outline by PX pixels against halos (default {SELECT_GROW})")
+    pick.set_defaults(func=_select)
 
     listing = commands.add_parser("engines", help="list the engines, one per line")
     listing.set_defaults(func=_engines)

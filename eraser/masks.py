@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import cv2
 import numpy as np
+from PIL import Image
 
 from .errors import MaskError
 from .images import decode, palette_pixels
@@ -31,6 +34,13 @@ def load_mask(data: bytes, size: tuple[int, int], noun: str = "mask") -> np.ndar
     else:
         marks = np.asarray(image.convert("RGB")).max(axis=2) > 0
     return fit_mask(marks, size, noun)
+
+
+def encode_mask(mask: np.ndarray) -> bytes:
+    """A mask as a white-on-black PNG, which load_mask reads back."""
+    out = io.BytesIO()
+    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8)).save(out, "PNG")
+    return out.getvalue()
 
 
 def mask_from_drawing(rgba: np.ndarray, size: tuple[int, int]) -> np.ndarray:

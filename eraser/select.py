@@ -50,7 +50,7 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
         numbers = tuple(float(part) for part in parts)
     except ValueError:
         numbers = ()
-    if len(numbers) != 4:
+    if len(numbers) != 4 or not all(map(math.isfinite, numbers)):
         raise MaskError(f"The box '{text}' is not four numbers: give it as X0,Y0,X1,Y1 in photo pixels, e.g. 10,20,300,400.")
     return numbers
 
