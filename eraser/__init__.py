@@ -3,6 +3,11 @@
     >>> photo = Photo.open(open("street.jpg", "rb").read(), name="street.jpg")
     >>> mask = load_mask(open("mask.png", "rb").read(), photo.size)
     >>> open(photo.output_name(), "wb").write(erase(photo, mask).encode())
+
+Or select the object in a box (x0, y0, x1, y1) first, and keep the fill from copying a region:
+
+    >>> mask = select_object(photo.pixels, box=(120, 80, 560, 470))
+    >>> erase(photo, mask, keep_out=load_mask(open("keep.png", "rb").read(), photo.size))
 """
 
 from . import engines
@@ -10,6 +15,7 @@ from .errors import EngineError, EraserError, ImageError, MaskError, RemoteError
 from .images import Photo
 from .masks import fit_mask, load_mask, mask_from_drawing
 from .pipeline import erase
+from .select import select_object
 
 __all__ = [
     "EngineError",
@@ -23,4 +29,5 @@ __all__ = [
     "fit_mask",
     "load_mask",
     "mask_from_drawing",
+    "select_object",
 ]
