@@ -1,6 +1,6 @@
 """Snap to object: a box around an object, or a rough stroke over it, becomes the object's outline.
 
-OpenCV's GrabCut does the cut. Its cost grows with the pixels it sees (about a second per
+OpenCV's GrabCut does the cut. Its cost grows with the pixels it sees (over half a second per
 megapixel and iteration here), so it runs on the region around the box scaled down to about
 WORK_PIXELS. The outline found there is scaled back up and its edge, a band a few working pixels
 wide, is decided again at the photo's own resolution: each pixel in the band goes to the object
@@ -88,6 +88,8 @@ def select_object(pixels: np.ndarray, box=None, rough: np.ndarray | None = None,
     nothing outside the box is the object. MaskError when nothing stands out there.
     """
     pixels = np.asarray(pixels)
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8:
+        raise ValueError(f"pixels must be an HxWx3 uint8 array, as Photo.pixels is, not {pixels.shape} {pixels.dtype}")
     height, width = pixels.shape[:2]
     if box is None and rough is None:
         raise MaskError("Draw a box around the object or paint roughly over it to select it.")
@@ -176,9 +178,9 @@ def _start_from_colours(small: np.ndarray, labels: np.ndarray) -> None:
     Pixels of the guess whose colours are as typical of the sure background as most of that
     background is start as background: otherwise GrabCut's object model starts with the
     background's colours in it, and often keeps whole stretches of them (the bricks along an
-    object's edge) however long it runs. Then, around a rough stroke, pixels typical of what is
-    left under the stroke than of the background start as object: a stroke that misses part
-    of the object does not teach the background model the object's colours.
+    object's edge) however long it runs. Then, around a rough stroke, pixels nearer the colours
+    left under the stroke than the background's start as object: a stroke that misses part of
+    the object does not teach the background model the object's colours.
     """
     outside = small[labels == cv2.GC_BGD]
     background = _centres(outside, 8)
