@@ -5,9 +5,9 @@ import cv2
 import numpy as np
 import pytest
 
-from eraser import MaskError, select_object
+from eraser import MaskError, Photo, select_object
 from eraser.select import DEFAULT_GROW, WORK_PIXELS
-from tests.photos import object_scene, scene
+from tests.photos import encode, object_scene, scene
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -68,13 +68,25 @@ def test_a_short_stroke_inside_a_box_grows_to_the_whole_object(small_scene):
     assert iou(select_object(pixels, box=box_around(outline, 10), rough=stroke > 0), outline) >= 0.9
 
 
-def test_nothing_outside_the_box_but_the_grown_edge(small_scene):
+@pytest.mark.parametrize("inset", [3, 10, 16])  # up to 5% of its size each side
+def test_a_box_drawn_too_tight_finds_the_object_inside_it_and_nothing_outside(small_scene, inset):
     pixels, outline = small_scene
-    x0, y0, x1, y1 = box_around(outline, -10)  # cuts the object
+    x0, y0, x1, y1 = box_around(outline, -inset)  # the object sticks out of it
+    inside = np.zeros(outline.shape, bool)
+    inside[y0:y1, x0:x1] = True
+    assert iou(select_object(pixels, box=(x0, y0, x1, y1), grow=0), outline & inside) >= 0.9
     mask = select_object(pixels, box=(x0, y0, x1, y1))
-    inside = np.zeros(mask.shape, bool)
-    inside[y0 - DEFAULT_GROW : y1 + DEFAULT_GROW, x0 - DEFAULT_GROW : x1 + DEFAULT_GROW] = True
-    assert mask.any() and not (mask & ~inside).any()
+    grown = np.zeros(outline.shape, bool)
+    grown[y0 - DEFAULT_GROW : y1 + DEFAULT_GROW, x0 - DEFAULT_GROW : x1 + DEFAULT_GROW] = True
+    assert not (mask & ~grown).any()
+
+
+def test_a_box_in_a_jpeg_finds_the_object_despite_its_blocks_and_halos():
+    pixels, outline = object_scene(800, 600)
+    pixels = Photo.open(encode(pixels, "JPEG", quality=75)).pixels
+    box = box_around(outline, 30)
+    assert iou(select_object(pixels, box=box, grow=0), outline) >= 0.9
+    assert not (outline & ~select_object(pixels, box=box)).any()
 
 
 def test_same_input_same_outline(large_scene):
