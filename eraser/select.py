@@ -123,7 +123,7 @@ def select_object(pixels: np.ndarray, box=None, rough: np.ndarray | None = None,
     _check_stands_out(small, object_, where)
 
     if scale < 1:
-        object_ = _refine(crop, object_)
+        object_ = _refine(crop, small, object_)
         allowed = _up(allowed, crop.shape) if box is None else _box_area(region, box)
     mask = np.zeros((height, width), bool)
     mask[y0:y1, x0:x1] = object_ & allowed
@@ -287,27 +287,23 @@ def _box_area(region: Box, box: Box) -> np.ndarray:
     return inside
 
 
-def _refine(crop: np.ndarray, object_: np.ndarray) -> np.ndarray:
+def _refine(crop: np.ndarray, small_crop: np.ndarray, object_: np.ndarray) -> np.ndarray:
     """The working-size outline at the crop's own size, its edge decided again pixel by pixel."""
     height, width = crop.shape[:2]
     small = object_.view(np.uint8)
-    # A smooth edge to start from, not the working pixels' staircase.
-    smooth = cv2.resize(small * 255, (width, height), interpolation=cv2.INTER_LINEAR) > 127
     step = np.ones((3, 3), np.uint8)
     inner, outer = cv2.erode(small, step, iterations=EDGE), cv2.dilate(small, step, iterations=EDGE)
+    # Each side's colours, sampled just inside and just outside the band at the working size.
+    inside = small_crop[(inner > 0) & (cv2.erode(inner, step, iterations=EDGE) == 0)]
+    outside = small_crop[(cv2.dilate(outer, step, iterations=EDGE) > 0) & (outer == 0)]
+    if len(inside) < 16 or len(outside) < 16:  # too thin to sample: a smooth edge, not a staircase
+        return cv2.resize(small * 255, (width, height), interpolation=cv2.INTER_LINEAR) > 127
     band = _up((outer > 0) & (inner == 0), crop.shape)
-    sure = _up(inner > 0, crop.shape)
-    inside = crop[_up((inner > 0) & (cv2.erode(inner, step, iterations=EDGE) == 0), crop.shape)]
-    outside = crop[_up((cv2.dilate(outer, step, iterations=EDGE) > 0) & (outer == 0), crop.shape)]
-    if len(inside) < 16 or len(outside) < 16:  # too thin to sample: keep the smooth edge
-        return smooth
+    decided = _up(inner > 0, crop.shape).view(np.uint8)
     edge = crop[band]
-    nearer = _distance(edge, _centres(inside)) < _distance(edge, _centres(outside))
-    decided = sure.view(np.uint8).copy()
-    decided[band] = nearer
+    decided[band] = _distance(edge, _centres(inside)) < _distance(edge, _centres(outside))
     # A median over 5 x 5 settles single pixels the colours could not tell apart.
-    decided = cv2.medianBlur(decided * 255, 5) > 0
-    return np.where(band, decided, sure)
+    return np.where(band, cv2.medianBlur(decided * 255, 5) > 0, decided > 0)
 
 
 def _centres(colours: np.ndarray, count: int = 4) -> np.ndarray:
@@ -319,13 +315,23 @@ def _centres(colours: np.ndarray, count: int = 4) -> np.ndarray:
     return cv2.kmeans(colours, count, None, criteria, 1, cv2.KMEANS_PP_CENTERS)[2]
 
 
-def _nearest(colours: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """The index of each colour's nearest centre."""
-    colours = colours.astype(np.float32)
-    return np.argmin([((colours - centre) ** 2).sum(axis=1) for centre in centres], axis=0)
-
-
 def _distance(colours: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Each colour's squared distance to the nearest centre."""
-    colours = colours.astype(np.float32)
-    return np.min([((colours - centre) ** 2).sum(axis=1) for centre in centres], axis=0)
+    return _squared(colours, centres).min(axis=0)
+
+
+def _nearest(colours: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """The index of each colour's nearest centre."""
+    return _squared(colours, centres).argmin(axis=0)
+
+
+def _squared(colours: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Squared distances, a row per centre and a column per colour: |a - b|^2 = |a|^2 - 2 a.b +
+    |b|^2 as one matrix product, reduced over rows (fast in NumPy, unlike over short columns)."""
+    colours = colours.reshape(-1, 3).astype(np.float32)
+    centres = centres.astype(np.float32)
+    squared = centres @ colours.T
+    squared *= -2
+    squared += (centres * centres).sum(axis=1)[:, None]
+    squared += np.einsum("ij,ij->i", colours, colours)[None, :]
+    return squared
