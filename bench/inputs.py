@@ -49,3 +49,21 @@ def cjpeg(pixels: np.ndarray, *args: str) -> bytes:
     ppm = io.BytesIO()
     Image.fromarray(pixels).save(ppm, "PPM")
     return subprocess.run(["cjpeg", *args], input=ppm.getvalue(), capture_output=True, check=True).stdout
+
+
+def object_scene(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The brick scene with a saturated, shaded, lobed object on it: (pixels, its true outline)."""
+    pixels = scene(width, height, seed)
+    rng = np.random.default_rng(seed + 1)
+    angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    radii = min(width, height) / 4 * (1 + 0.25 * np.sin(3 * angles) + 0.08 * rng.standard_normal(24))
+    centre = (width / 2, height * 3 / 5)
+    corners = np.stack([centre[0] + radii * np.cos(angles), centre[1] + radii * np.sin(angles)], axis=1)
+    outline = np.zeros((height, width), np.uint8)
+    cv2.fillPoly(outline, [corners.round().astype(np.int32)], 1)
+    outline = outline.astype(bool)
+    shade = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+    colour = np.array([230, 30, 200], np.float32) + shade * np.array([-60, 20, -40], np.float32)
+    colour = colour + rng.normal(0, 5, (height, width, 1)).astype(np.float32)
+    pixels[outline] = np.clip(colour, 0, 255).astype(np.uint8)[outline]
+    return pixels, outline

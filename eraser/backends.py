@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import engines, pipeline
-from .errors import ModelError
+from .errors import MaskError, ModelError
 from .images import Photo
 from .pipeline import DEFAULT_GROW
 
@@ -76,9 +76,11 @@ class Local:
         """Whether PatchMatch fills what the chosen engine was meant to fill."""
         return bool(self.reason)
 
-    def erase(self, photo: Photo, mask: np.ndarray, grow: int = DEFAULT_GROW, *, crop: bool = True) -> Result:
+    def erase(self, photo: Photo, mask: np.ndarray, grow: int = DEFAULT_GROW, *, crop: bool = True,
+              keep_out: np.ndarray | None = None) -> Result:
+        """`keep_out`: regions the fill must not copy from (see eraser.erase)."""
         self.load()
-        erased = pipeline.erase(photo, mask, engine=self.engine, grow=grow, crop=crop)
+        erased = pipeline.erase(photo, mask, engine=self.engine, grow=grow, crop=crop, keep_out=keep_out)
         # A fallback matters to the person only where PatchMatch really filled (auto's thin
         # strokes go to Telea either way).
         classic = self.fell_back and engines.get("patchmatch").title in erased.filled_by.split(", ")
@@ -98,6 +100,10 @@ class Remote:
     def load(self, progress: Progress | None = None) -> Remote:
         return self
 
-    def erase(self, photo: Photo, mask: np.ndarray, grow: int = DEFAULT_GROW) -> Result:
+    def erase(self, photo: Photo, mask: np.ndarray, grow: int = DEFAULT_GROW, *,
+              keep_out: np.ndarray | None = None) -> Result:
+        if keep_out is not None and keep_out.any():
+            raise MaskError("The online service cannot keep regions out of the fill. Clear the keep-out "
+                            "marks, or erase with Local.")
         answer = self.client.erase(photo, mask, grow)
         return Result(answer.photo, self.filled_by, answer.note)

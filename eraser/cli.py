@@ -1,5 +1,6 @@
-"""The command line: `eraser erase IMAGE MASK -o OUT`, `eraser batch PHOTOS -o OUT (--mask MASK | --masks
-MASKS)`, `eraser engines`, `eraser models [pull NAME]`, `eraser serve [--host H] [--port P]`;
+"""The command line: `eraser erase IMAGE MASK -o OUT [--keep-out KEEP]`, `eraser select IMAGE --box
+X0,Y0,X1,Y1 | --from ROUGH -o MASK`, `eraser batch PHOTOS -o OUT (--mask MASK | --masks MASKS)`,
+`eraser engines`, `eraser models [pull NAME]`, `eraser serve [--host H] [--port P]`;
 `python -m eraser ...` is the same without installing."""
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from . import __version__, batch, engines, models
 from .backends import Local
 from .errors import EraserError, RemoteError
 from .files import read as _read
+from .files import write_atomic
 from .images import Photo, format_from_name
-from .masks import load_mask, prepare
+from .masks import encode_mask, load_mask, prepare
 from .pipeline import DEFAULT_GROW
+from .select import DEFAULT_GROW as SELECT_GROW
+from .select import parse_box, select_object
 
 EXIT_SOME_FAILED = 1  # batch: the others were done
 EXIT_BAD_INPUT = 2
@@ -35,18 +39,37 @@ def _erase(args: argparse.Namespace) -> int:
     fmt = format_from_name(out.name)
     # The mask is checked (and grown) before a model is fetched for it.
     mask = prepare(load_mask(_read(args.mask, "mask"), photo.size), photo.size, args.grow)
+    keep_out = None
+    if args.keep_out:
+        keep_out = load_mask(_read(args.keep_out, "keep-out mask"), photo.size, noun="keep-out mask")
     backend = Local(args.engine, args.model_file)
     _note_own_model(args.model_file)
     backend.load(progress=ProgressBar())
-    result = backend.erase(photo, mask, grow=0)
-    data = result.photo.encode(fmt)
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise EraserError(f"Cannot write '{out}': {exc.strerror or exc}.") from exc
-    print(out)
+    result = backend.erase(photo, mask, grow=0, keep_out=keep_out)
+    _write(out, result.photo.encode(fmt))
     if result.note:  # auto fell back, and PatchMatch filled an object
         print(f"note: {backend.reason}", file=sys.stderr)
+    return 0
+
+
+def _write(out: Path, data: bytes) -> None:
+    write_atomic(out, data)
+    print(out)
+
+
+def _select(args: argparse.Namespace) -> int:
+    if args.box is None and args.rough is None:
+        raise EraserError("Say what to select: --box X0,Y0,X1,Y1 around the object, "
+                          "--from a rough mask over it, or both.")
+    box = None if args.box is None else parse_box(args.box)  # before a large photo is read
+    out = Path(args.output) if args.output else Path(args.image).with_name(f"{Path(args.image).stem}_mask.png")
+    if out.suffix.lower() != ".png":
+        raise EraserError(f"Cannot write '{out.name}': a mask is saved as PNG, so choose a name ending in .png.")
+    photo = Photo.open(_read(args.image, "image"), name=Path(args.image).name)
+    rough = None
+    if args.rough:
+        rough = load_mask(_read(args.rough, "rough mask"), photo.size, noun="rough mask")
+    _write(out, encode_mask(select_object(photo.pixels, box, rough, grow=args.grow)))
     return 0
 
 
@@ -183,7 +206,18 @@ def build_parser(prog: str = "eraser") -> argparse.ArgumentParser:
     run.add_argument("mask", help="mask image: white (non-zero) = erase")
     run.add_argument("-o", "--output", help="output file (default: <stem>_erased.<ext> beside the photo)")
     _engine_options(run)
+    run.add_argument("--keep-out", metavar="KEEP",
+                     help="mask image of regions the fill must not copy from (where it overlaps MASK, MASK wins)")
     run.set_defaults(func=_erase)
+
+    pick = commands.add_parser("select", help="write the mask of the object in a box or under a rough mask")
+    pick.add_argument("image", help="photo: JPEG, PNG, BMP or WEBP")
+    pick.add_argument("--box", metavar="X0,Y0,X1,Y1", help="a box around the object, in photo pixels")
+    pick.add_argument("--from", dest="rough", metavar="ROUGH", help="a mask painted roughly over the object")
+    pick.add_argument("-o", "--output", help="the mask, a PNG (default: <stem>_mask.png beside the photo)")
+    pick.add_argument("--grow", type=int, default=SELECT_GROW, metavar="PX",
+                      help=f"widen the outline by PX pixels against halos (default {SELECT_GROW})")
+    pick.set_defaults(func=_select)
 
     many = commands.add_parser(
         "batch", help="erase every photo of a folder: one mask for all, or a mask per photo by name",

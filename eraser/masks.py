@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import cv2
 import numpy as np
+from PIL import Image
 
 from .errors import MaskError
 from .images import decode, palette_pixels
@@ -11,18 +14,19 @@ from .images import decode, palette_pixels
 MAX_GROW = 100
 
 
-def load_mask(data: bytes, size: tuple[int, int]) -> np.ndarray:
-    """A mask file (white or any non-zero = erase) as a bool array of the photo's size."""
-    return fit_mask(read_mask(data), size)
+def load_mask(data: bytes, size: tuple[int, int], noun: str = "mask") -> np.ndarray:
+    """A mask file (white or any non-zero = erase) as a bool array of the photo's size. `noun`
+    names it in errors (a keep-out mask, a rough mask)."""
+    return fit_mask(read_mask(data, noun), size, noun)
 
 
-def read_mask(data: bytes) -> np.ndarray:
+def read_mask(data: bytes, noun: str = "mask") -> np.ndarray:
     """A mask file (white or any non-zero = erase) as a bool array of its own size.
 
     A transparent-background PNG carries its strokes in the alpha channel: use it, or a mask
     drawn in black on transparent would come out empty.
     """
-    image = decode(bytes(data), noun="mask", error=MaskError)
+    image = decode(bytes(data), noun=noun, error=MaskError)
     if "A" in image.getbands() or "transparency" in image.info:
         if image.mode in ("P", "PA"):  # looked up by hand: Pillow refuses some palettes
             alpha = palette_pixels(image)[1]
@@ -33,6 +37,13 @@ def read_mask(data: bytes) -> np.ndarray:
     if image.mode in ("L", "1", "I", "I;16", "F"):
         return np.asarray(image) > 0
     return np.asarray(image.convert("RGB")).max(axis=2) > 0
+
+
+def encode_mask(mask: np.ndarray) -> bytes:
+    """A mask as a white-on-black PNG, which load_mask reads back."""
+    out = io.BytesIO()
+    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8)).save(out, "PNG")
+    return out.getvalue()
 
 
 def mask_from_drawing(rgba: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -48,19 +59,19 @@ def _same_shape(mask_w: int, mask_h: int, width: int, height: int) -> bool:
     return abs(mask_w * height - mask_h * width) <= max(width, height)
 
 
-def fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def fit_mask(mask: np.ndarray, size: tuple[int, int], noun: str = "mask") -> np.ndarray:
     """The mask at the photo's size: used as is, or scaled (nearest) when only the scale differs."""
     mask = np.asarray(mask)
     width, height = size
     if mask.ndim != 2 or mask.size == 0:
-        raise MaskError("The mask could not be read: it must be a single image. Paint or upload it again.")
+        raise MaskError(f"The {noun} could not be read: it must be a single image. Paint or upload it again.")
     mask_h, mask_w = mask.shape
     if (mask_w, mask_h) == (width, height):
         return mask.astype(bool, copy=False)
     if not _same_shape(mask_w, mask_h, width, height):
         raise MaskError(
-            f"The mask is {mask_w}x{mask_h} pixels but the photo is {width}x{height}. "
-            "Use a mask of the same size (or at least the same shape) as the photo."
+            f"The {noun} is {mask_w}x{mask_h} pixels but the photo is {width}x{height}. "
+            f"Use a {noun} of the same size (or at least the same shape) as the photo."
         )
     scaled = cv2.resize(mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST)
     return scaled.astype(bool)

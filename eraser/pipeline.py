@@ -9,7 +9,7 @@ import numpy as np
 from . import engines
 from .errors import EngineError, EraserError, MaskError
 from .images import Photo
-from .masks import prepare
+from .masks import fit_mask, prepare
 
 DEFAULT_GROW = 5
 # Share of each fill window (for a near-full mask: of the photo) that must stay unpainted.
@@ -27,17 +27,24 @@ def erase(
     *,
     crop: bool = True,
     model_file: str | Path | None = None,
+    keep_out: np.ndarray | None = None,
 ) -> Photo:
     """The photo with the masked pixels (True / non-zero) filled in; everything else unchanged.
 
-    `result.filled_by` names the engines that filled it, e.g. "MI-GAN" or "Telea, PatchMatch"."""
+    `keep_out` (True / non-zero; the photo's size, or its shape at another scale) marks where the
+    fill may not copy from. Where it overlaps the grown mask, the mask wins: those pixels are
+    erased. `result.filled_by` names the engines that filled it, e.g. "MI-GAN" or "Telea, PatchMatch".
+    """
     mask = prepare(mask, photo.size, grow)
+    if keep_out is not None:
+        keep_out = fit_mask(keep_out, photo.size, noun="keep-out mask") & ~mask
+        keep_out = keep_out if keep_out.any() else None
     chosen = engines.get(engine, model_file) if isinstance(engine, str) else engine
     boxes = chosen.boxes(mask, crop=crop)  # found once: hundreds of specks take a while
-    check_enough_left(mask, boxes)
+    check_enough_left(mask, boxes, keep_out)
     photo = photo.reading_jpeg()  # while the engine fills, so saving the result costs less
     try:
-        filled, used = chosen.erase(photo.pixels, mask, crop=crop, boxes=boxes)
+        filled, used = chosen.erase(photo.pixels, mask, crop=crop, boxes=boxes, keep_out=keep_out)
     except EraserError:
         raise
     except MemoryError as exc:
@@ -49,15 +56,25 @@ def erase(
     return photo.replace(filled, filled_by=", ".join(used))
 
 
-def check_enough_left(mask: np.ndarray, boxes: list) -> None:
+def check_enough_left(mask: np.ndarray, boxes: list, keep_out: np.ndarray | None = None) -> None:
     """Refuse a mask that leaves too little around a hole, in any of the windows that will be
-    filled, to fill it from (a black or smeared "success" otherwise)."""
+    filled, to fill it from (a black or smeared "success" otherwise). Kept-out pixels (never
+    under the mask) are not there to fill from either."""
     height, width = mask.shape
     for x0, y0, x1, y1 in boxes:
-        left = 1.0 - np.count_nonzero(mask[y0:y1, x0:x1]) / ((y1 - y0) * (x1 - x0))
+        area = (y1 - y0) * (x1 - x0)
+        painted = np.count_nonzero(mask[y0:y1, x0:x1]) / area
+        kept = 0.0 if keep_out is None else np.count_nonzero(keep_out[y0:y1, x0:x1]) / area
+        left = 1.0 - painted - kept
         if left < MIN_LEFT:
-            whole = (x1 - x0) * (y1 - y0) == width * height
+            whole = area == width * height
             where = "of the photo" if whole else "around one of the painted areas"
+            if 1.0 - painted >= MIN_LEFT:  # enough without the keep-out region
+                raise MaskError(
+                    f"The mask and the keep-out region together leave too little to fill from: only "
+                    f"{left:.0%} {where} is neither, and at least {MIN_LEFT:.0%} is needed. Mark less "
+                    "as keep-out."
+                )
             raise MaskError(
                 f"The mask leaves too little to fill from: only {left:.0%} {where} is unpainted "
                 f"(after growing it), and at least {MIN_LEFT:.0%} is needed. Paint less, and erase "

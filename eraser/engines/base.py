@@ -4,6 +4,10 @@ An engine only fills the holes of a small RGB window (`inpaint`). The base class
 window around each masked region, scales it down to the engine's working size when it is
 larger, and pastes the filled pixels back under the mask alone, so cost follows the mask
 and every pixel outside it comes back bit-identical.
+
+A keep-out mask ("don't copy from here") travels with each window and its scaling. Engines that
+can exclude sources themselves say so in `inpaint_keeping_out`; every other engine has those
+pixels hidden: filled like the hole (from the rest), and never pasted back.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ class Engine(ABC):
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Fill the pixels of `rgb` (HxWx3 uint8) where `mask` (HxW bool) is True."""
 
+    def inpaint_keeping_out(self, rgb: np.ndarray, mask: np.ndarray, keep_out: np.ndarray) -> np.ndarray:
+        """Fill like `inpaint`, copying nothing from where `keep_out` (HxW bool, never under `mask`)
+        is True. This engine has no way of its own: those pixels are hidden, filled as hole too."""
+        return self.inpaint(rgb, mask | keep_out)
+
     def load(self, progress: Callable[[int, int], None] | None = None) -> Engine:
         """Get ready to erase (a learned engine finds, fetches and checks its model here, with
         `progress(done, total)` bytes); EngineError if it cannot. Classic engines have nothing to do."""
@@ -52,31 +61,53 @@ class Engine(ABC):
         return windows(mask, self.context, self.min_margin) if crop else [(0, 0, width, height)]
 
     def erase(self, pixels: np.ndarray, mask: np.ndarray, *, crop: bool = True,
-              boxes: list[Box] | None = None) -> tuple[np.ndarray, list[str]]:
+              boxes: list[Box] | None = None, keep_out: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
         """A copy of `pixels` with the masked pixels filled, and the titles of the engines that
-        filled them. `crop=False` works on the full frame; `boxes` as `self.boxes` gave them."""
+        filled them. `crop=False` works on the full frame; `boxes` as `self.boxes` gave them;
+        nothing is copied from where `keep_out` is True, unless it is under `mask` too."""
         out = np.array(pixels, copy=True)
         boxes = self.boxes(mask, crop=crop) if boxes is None else boxes
         used: list[str] = []
         for x0, y0, x1, y1 in boxes:
             window, hole = out[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+            keep = None if keep_out is None else keep_out[y0:y1, x0:x1] & ~hole  # the hole wins
             engine = self.engine_for(hole)
-            filled = engine._fill(window, hole, engine.max_side if crop else None)
+            filled = engine._fill(window, hole, engine.max_side if crop else None, keep)
             np.copyto(window, filled, where=hole[..., None])
             used += [engine.title] if engine.title not in used else []
         return out, used
 
-    def _fill(self, rgb: np.ndarray, mask: np.ndarray, max_side: int | None) -> np.ndarray:
+    def _fill(self, rgb: np.ndarray, mask: np.ndarray, max_side: int | None,
+              keep_out: np.ndarray | None = None) -> np.ndarray:
+        keep_out = keep_out if keep_out is not None and keep_out.any() else None
         height, width = mask.shape
         scale = max_side / max(height, width) if max_side else 1.0
         if scale >= 1.0:
-            return self.inpaint(np.ascontiguousarray(rgb), mask)
+            return self._inpaint(np.ascontiguousarray(rgb), mask, keep_out)
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         # A pixel touched by the hole at all is a hole: no masked colour leaks into the fill.
-        small_hole = cv2.resize(mask.view(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
-        filled = self.inpaint(small, small_hole)
-        return _add_grain(cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC), rgb, mask, scale)
+        small_hole = _touched(mask, size)
+        if keep_out is None:
+            filled = self.inpaint(small, small_hole)
+        else:  # likewise a pixel touched by the keep-out region is kept out, unless it is hole
+            small_keep = _touched(keep_out, size) & ~small_hole
+            filled = self._inpaint(small, small_hole, small_keep)
+            # The upscale below reads a few pixels around each one: smooth the kept-out pixels
+            # over first, or their colours would bleed into the edge of the fill.
+            filled = cv2.inpaint(filled, small_keep.view(np.uint8), 3, cv2.INPAINT_TELEA)
+        return _add_grain(cv2.resize(filled, (width, height), interpolation=cv2.INTER_CUBIC), rgb, mask, scale,
+                          keep_out)
+
+    def _inpaint(self, rgb: np.ndarray, mask: np.ndarray, keep_out: np.ndarray | None) -> np.ndarray:
+        if keep_out is None or not keep_out.any():
+            return self.inpaint(rgb, mask)
+        return self.inpaint_keeping_out(rgb, mask, keep_out)
+
+
+def _touched(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`mask` scaled down to `size`, where any pixel it touches at all is True."""
+    return cv2.resize(mask.view(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
 
 
 # The grain is measured from at most this many rows of a window (in bands spread over it) and
@@ -111,15 +142,16 @@ def _grain_sample(rgb: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarra
     return np.concatenate(samples)
 
 
-def _add_grain(fill: np.ndarray, rgb: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
+def _add_grain(fill: np.ndarray, rgb: np.ndarray, mask: np.ndarray, scale: float,
+               keep_out: np.ndarray | None = None) -> np.ndarray:
     """Give an upscaled fill the fine grain of the photo around it, so it does not look smudged.
 
     Grain finer than the working scale is lost by the round trip: measure it around the hole
-    (median absolute deviation, which ignores the few strong edges) and add what is missing.
-    `fill` is the upscaled copy, changed in place.
+    (median absolute deviation, which ignores the few strong edges), outside any keep-out
+    region, and add what is missing. `fill` is the upscaled copy, changed in place.
     """
     sigma = 0.5 / scale
-    known, hole = ~mask, mask
+    known, hole = ~mask if keep_out is None else ~(mask | keep_out), mask
     if np.count_nonzero(known) < 64:
         return fill
 

@@ -21,8 +21,12 @@ class PatchMatchEngine(Engine):
         self.seed = seed
 
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self.inpaint_keeping_out(rgb, mask, None)
+
+    def inpaint_keeping_out(self, rgb: np.ndarray, mask: np.ndarray, keep_out: np.ndarray | None) -> np.ndarray:
+        # PatchMatch's global mask: pixels neither filled nor copied from.
         if not patch_match.patchmatch_available:
             raise EngineError("The patchmatch engine is not available on this machine. Use telea instead.")
         if self.seed is not None:
             patch_match.set_random_seed(self.seed)  # same input, same result
-        return patch_match.inpaint(rgb, mask, patch_size=self.patch_size)
+        return patch_match.inpaint(rgb, mask, global_mask=keep_out, patch_size=self.patch_size)

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from eraser import contract
+from eraser.masks import encode_mask
 
 # Context around the mask that the service sees; inpainting borrows texture from it.
 MIN_MARGIN = 64
@@ -47,10 +48,6 @@ def _ladder(lossless: bool) -> list[tuple[str, int | None]]:
     return ([("PNG", None)] if lossless else []) + [("JPEG", 92), ("JPEG", 80)]
 
 
-def _mask_png(mask: np.ndarray) -> bytes:
-    return _encode(np.where(mask, 255, 0).astype(np.uint8), "PNG")
-
-
 def _window(mask: np.ndarray) -> tuple[int, int, int, int]:
     ys, xs = np.nonzero(mask)
     top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
@@ -66,7 +63,7 @@ def plan_upload(pixels: np.ndarray, mask: np.ndarray, lossless: bool) -> Upload:
     first_format, first_quality = ladder[0]
     whole = _encode(pixels, first_format, first_quality)
     if _fits(whole, (width, height)):
-        return Upload(whole, _mask_png(mask), (0, 0, width, height), (width, height), windowed=False)
+        return Upload(whole, encode_mask(mask), (0, 0, width, height), (width, height), windowed=False)
 
     left, top, right, bottom = _window(mask)
     crop, crop_mask = pixels[top:bottom, left:right], mask[top:bottom, left:right]
@@ -83,7 +80,7 @@ def plan_upload(pixels: np.ndarray, mask: np.ndarray, lossless: bool) -> Upload:
         for fmt, quality in ladder:
             data = _encode(sent, fmt, quality)
             if _fits(data, size):
-                return Upload(data, _mask_png(sent_mask), (left, top, right, bottom), size, windowed=True)
+                return Upload(data, encode_mask(sent_mask), (left, top, right, bottom), size, windowed=True)
         scale *= 0.75
     raise AssertionError("a 0.3 % window always fits the limits")  # unreachable for any image PIL can hold
 

@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from bench.inputs import object_scene  # noqa: F401  (the selection tests' and bench's scene)
+
 
 def scene(width: int, height: int, seed: int = 0) -> np.ndarray:
     """A photo-like RGB scene: a sky gradient over a textured ground of bricks with grain."""
