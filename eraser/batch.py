@@ -76,6 +76,7 @@ class _Shared:
     grow: int
     overwrite: bool
     own_mask: str = "Give this photo its own mask (--masks)."  # how, in the person's words
+    keep_out: np.ndarray | None = None  # regions no photo's fill may copy from (one size, not grown)
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ class Batch:
     (folders, the one mask, grow) raise EraserError here, before any photo is touched."""
 
     def __init__(self, photos_dir: str | Path, out_dir: str | Path, *, mask: str | Path | None = None,
-                 masks_dir: str | Path | None = None, grow: int = DEFAULT_GROW, overwrite: bool = False):
+                 masks_dir: str | Path | None = None, grow: int = DEFAULT_GROW, overwrite: bool = False,
+                 keep_out: str | Path | None = None):
         if (mask is None) == (masks_dir is None):
             raise EraserError("Give either one mask for every photo (--mask) or a folder of masks (--masks).")
         self.photos_dir, self.out_dir = Path(photos_dir), Path(out_dir)
@@ -113,7 +115,8 @@ class Batch:
         if mask is not None:  # read, checked and grown once, here, rather than in every worker
             marks = read_mask(read(mask, "mask"))
             one_mask = prepare(marks, (marks.shape[1], marks.shape[0]), grow)
-        self.shared = _Shared(one_mask, grow, overwrite)
+        keep = None if keep_out is None else read_mask(read(keep_out, "keep-out mask"), "keep-out mask")
+        self.shared = _Shared(one_mask, grow, overwrite, keep_out=keep)
         photos = _photos(_folder(photos_dir, "photos"), self._not_photos(mask))
         _make_folder(self.out_dir)
         self.jobs: list[Job] = []
@@ -130,7 +133,7 @@ class Batch:
         """Erase in worker processes. The engine (and its model, downloaded here with
         `download_progress` if needed) is checked first: EngineError before any photo."""
         engine = engines.get(settings.engine, settings.model_file).load(download_progress)
-        self.engine_note = getattr(engine, "note", "")
+        self.engine_note = engine.note
         width = workers or default_workers()
         return self._outcomes(lambda n: _process_pool(n, self.shared, settings), _erase_in_process, width)
 
@@ -139,10 +142,13 @@ class Batch:
         defaults to AILAB_API_KEY; a missing key or a bad URL raises RemoteError before any photo."""
         from .remote import RemoteEraser  # only this path needs requests
 
+        if self.shared.keep_out is not None:
+            raise EraserError("A compatible server cannot keep regions out of the fill: leave out --keep-out "
+                              "with --remote.")
         RemoteEraser(api_key, url, allow_local=True)  # refuses a bad key or URL now
         local = threading.local()
 
-        def remote_erase(photo: Photo, mask: np.ndarray) -> Photo:
+        def remote_erase(photo: Photo, mask: np.ndarray, keep_out: None) -> Photo:
             if not hasattr(local, "client"):  # a session per thread: requests' are not thread-safe
                 local.client = RemoteEraser(api_key, url, allow_local=True)
             return local.client.erase(photo, mask, grow=0).photo
@@ -293,16 +299,17 @@ def _exit_with(batch_pid: int) -> None:
 
 
 def _erase_in_process(job: Job) -> Outcome:
-    def local_erase(photo: Photo, mask: np.ndarray) -> Photo:
+    def local_erase(photo: Photo, mask: np.ndarray, keep_out: np.ndarray | None) -> Photo:
         engine = _worker["engine"]
         if isinstance(engine, EraserError):
             raise engine
-        return erase(photo, mask, engine=engine, grow=0)
+        return erase(photo, mask, engine=engine, grow=0, keep_out=keep_out)
 
     return _erase_job(job, _worker["shared"], local_erase)
 
 
-def _erase_job(job: Job, shared: _Shared, erase_photo: Callable[[Photo, np.ndarray], Photo]) -> Outcome:
+def _erase_job(job: Job, shared: _Shared, erase_photo: Callable[[Photo, np.ndarray, np.ndarray | None], Photo],
+               ) -> Outcome:
     """One photo, start to finish; whatever goes wrong becomes its outcome, never an exception."""
     def work() -> Outcome:
         photo = Photo.open(read(job.photo, "photo"), name=job.photo.name)
@@ -310,7 +317,7 @@ def _erase_job(job: Job, shared: _Shared, erase_photo: Callable[[Photo, np.ndarr
         if output != job.output and output.exists() and not shared.overwrite:  # the plan went by the name
             return Outcome(photo.name, SKIPPED, str(output))
         own = None if job.mask is None else read(job.mask, "mask")
-        result = erase_photo(photo, _mask_for(own, photo, shared))
+        result = erase_photo(photo, _mask_for(own, photo, shared), _keep_out_for(photo, shared))
         write_atomic(output, result.encode())
         return Outcome(photo.name, DONE, str(output), filled_by=result.filled_by)
 
@@ -328,6 +335,16 @@ def _settle(name: str, work: Callable[[], Outcome], out_of_memory: str) -> Outco
         return _failed(name, f"Erasing it ran out of memory. {out_of_memory}")
     except Exception as error:  # a bug must cost one photo, not the batch
         return _failed(name, f"It failed unexpectedly ({type(error).__name__}): please report it.")
+
+
+def _keep_out_for(photo: Photo, shared: _Shared) -> np.ndarray | None:
+    """The batch's keep-out mask for this photo: like the one mask, it serves photos of its size only."""
+    keep = shared.keep_out
+    width, height = photo.size
+    if keep is not None and keep.shape != (height, width):
+        raise MaskError(f"The photo is {width}x{height} pixels but the keep-out mask is {keep.shape[1]}x"
+                        f"{keep.shape[0]}: it serves only photos of its size.")
+    return keep
 
 
 def _mask_for(own: bytes | None, photo: Photo, shared: _Shared) -> np.ndarray:

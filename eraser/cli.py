@@ -85,7 +85,7 @@ def _batch(args: argparse.Namespace) -> int:
     if args.remote and (args.model_file or args.engine != engines.DEFAULT):
         raise EraserError("With --remote the server chooses the engine: leave out --engine and --model-file.")
     photos = batch.Batch(args.photos, args.output, mask=args.mask, masks_dir=args.masks, grow=args.grow,
-                         overwrite=args.overwrite)
+                         overwrite=args.overwrite, keep_out=args.keep_out)
     if args.remote:
         try:
             outcomes = photos.run_remote(args.remote, args.workers)
@@ -194,6 +194,8 @@ def _engine_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--grow", type=int, default=DEFAULT_GROW, metavar="PX", help="widen the mask by PX pixels")
     command.add_argument("--model-file", metavar="PATH",
                          help="run --engine migan or lama with this ONNX file instead of the published download")
+    command.add_argument("--keep-out", metavar="KEEP",
+                         help="mask image of regions the fill must not copy from (a mask over them wins)")
 
 
 def build_parser(prog: str = "eraser") -> argparse.ArgumentParser:
@@ -206,8 +208,6 @@ def build_parser(prog: str = "eraser") -> argparse.ArgumentParser:
     run.add_argument("mask", help="mask image: white (non-zero) = erase")
     run.add_argument("-o", "--output", help="output file (default: <stem>_erased.<ext> beside the photo)")
     _engine_options(run)
-    run.add_argument("--keep-out", metavar="KEEP",
-                     help="mask image of regions the fill must not copy from (where it overlaps MASK, MASK wins)")
     run.set_defaults(func=_erase)
 
     pick = commands.add_parser("select", help="write the mask of the object in a box or under a rough mask")

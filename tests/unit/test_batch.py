@@ -328,3 +328,25 @@ def test_remote_batch_without_a_key_is_refused(tmp_path, monkeypatch):
     monkeypatch.delenv("AILAB_API_KEY", raising=False)
     run = run_cli("batch", "in", "-o", "out", "--mask", "mask.png", "--remote", "http://127.0.0.1:9", cwd=tmp_path)
     assert run.returncode == 2 and run.stderr.startswith("error:") and "AILAB_API_KEY" in run.stderr
+
+
+def test_keep_out_reaches_every_photo_and_is_refused_with_remote(tmp_path):
+    from tests.unit.test_keep_out import yellow_scene, yellowish
+
+    photo, hole, yellow = yellow_scene()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes(photo.encode("PNG"))
+    (tmp_path / "mask.png").write_bytes(_png(hole))
+    (tmp_path / "keep.png").write_bytes(_png(yellow))
+    args = ("batch", "in", "-o", "out", "--mask", "mask.png", "--engine", "patchmatch", "--grow", "0")
+    run = run_cli(*args, "--keep-out", "keep.png", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    for name in ("a_erased.png", "b_erased.png"):
+        erased = _pixels(tmp_path / "out" / name)
+        assert yellowish(erased)[hole].sum() == 0  # the only yellow was kept out of every fill
+        assert np.array_equal(erased[~hole], photo.pixels[~hole])
+    remote = run_cli(*args[:6], "--keep-out", "keep.png", "--remote", "http://127.0.0.1:9", "--overwrite",
+                     cwd=tmp_path)
+    assert remote.returncode == 2 and remote.stderr.strip().startswith("error:") and "--keep-out" in remote.stderr
