@@ -7,7 +7,8 @@
 Or select the object in a box (x0, y0, x1, y1) first, and keep the fill from copying a region:
 
     >>> mask = select_object(photo.pixels, box=(120, 80, 560, 470))
-    >>> erase(photo, mask, keep_out=load_mask(open("keep.png", "rb").read(), photo.size))
+    >>> keep = load_mask(open("keep.png", "rb").read(), photo.size, noun="keep-out mask")
+    >>> erase(photo, mask, keep_out=keep)
 """
 
 from . import engines

@@ -70,7 +70,7 @@ class Engine(ABC):
         used: list[str] = []
         for x0, y0, x1, y1 in boxes:
             window, hole = out[y0:y1, x0:x1], mask[y0:y1, x0:x1]
-            keep = None if keep_out is None else keep_out[y0:y1, x0:x1] & ~hole  # the hole wins
+            keep = None if keep_out is None else keep_out[y0:y1, x0:x1]
             engine = self.engine_for(hole)
             filled = engine._fill(window, hole, engine.max_side if crop else None, keep)
             np.copyto(window, filled, where=hole[..., None])
@@ -79,7 +79,9 @@ class Engine(ABC):
 
     def _fill(self, rgb: np.ndarray, mask: np.ndarray, max_side: int | None,
               keep_out: np.ndarray | None = None) -> np.ndarray:
-        keep_out = keep_out if keep_out is not None and keep_out.any() else None
+        if keep_out is not None:
+            keep_out = keep_out & ~mask  # the hole wins
+            keep_out = keep_out if keep_out.any() else None
         height, width = mask.shape
         scale = max_side / max(height, width) if max_side else 1.0
         if scale >= 1.0:
