@@ -63,7 +63,8 @@ def main() -> None:
         wall, cpu, mask = _timed(lambda **g: select_object(photo.pixels, **g), given, args.repeats)
         whole, _, _ = _timed(lambda **g: encode_mask(select_object(Photo.open(data).pixels, **g)), given, args.repeats)
         tight = select_object(photo.pixels, **given, grow=0)
-        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {whole:.2f} | {iou(mask, outline):.3f} | {iou(tight, outline):.3f} |")
+        scores = f"{iou(mask, outline):.3f} | {iou(tight, outline):.3f}"
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {whole:.2f} | {scores} |")
     print(f"(grown by {DEFAULT_GROW} px, the default); load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -57,7 +57,8 @@ def parse_box(text: str) -> tuple[float, float, float, float]:
     except ValueError:
         numbers = ()
     if len(numbers) != 4 or not all(map(math.isfinite, numbers)):
-        raise MaskError(f"The box '{text}' is not four numbers: give it as X0,Y0,X1,Y1 in photo pixels, e.g. 10,20,300,400.")
+        raise MaskError(f"The box '{text}' is not four numbers: give it as X0,Y0,X1,Y1 in photo pixels, "
+                        "e.g. 10,20,300,400.")
     return numbers
 
 
@@ -65,7 +66,8 @@ def check_box(box, size: tuple[int, int]) -> Box:
     """The box as whole pixels inside a photo of `size` (width, height), or MaskError."""
     width, height = size
     values = tuple(box) if isinstance(box, (tuple, list)) else ()
-    if len(values) != 4 or not all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+    numbers = all(isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    if len(values) != 4 or not numbers:
         raise MaskError(f"The box {box!r} is not four numbers: give it as X0,Y0,X1,Y1 in photo pixels.")
     x0, y0, x1, y1 = (round(v) for v in values)
     if x1 < x0 or y1 < y0:
@@ -74,18 +76,21 @@ def check_box(box, size: tuple[int, int]) -> Box:
             "then the bottom-right (X1,Y1)."
         )
     if x1 == x0 or y1 == y0:
-        raise MaskError(f"The box {x0},{y0},{x1},{y1} is empty: draw it around the object, at least {MIN_BOX} pixels each way.")
+        raise MaskError(f"The box {x0},{y0},{x1},{y1} is empty: draw it around the object, "
+                        f"at least {MIN_BOX} pixels each way.")
     if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
         raise MaskError(
             f"The box {x0},{y0},{x1},{y1} reaches outside the photo, which is {width}x{height}: "
             f"keep X between 0 and {width} and Y between 0 and {height}."
         )
     if x1 - x0 < MIN_BOX or y1 - y0 < MIN_BOX:
-        raise MaskError(f"The box {x0},{y0},{x1},{y1} is too small: draw it at least {MIN_BOX} pixels each way around the object.")
+        raise MaskError(f"The box {x0},{y0},{x1},{y1} is too small: draw it at least {MIN_BOX} pixels "
+                        "each way around the object.")
     return x0, y0, x1, y1
 
 
-def select_object(pixels: np.ndarray, box=None, rough: np.ndarray | None = None, grow: int = DEFAULT_GROW) -> np.ndarray:
+def select_object(pixels: np.ndarray, box=None, rough: np.ndarray | None = None,
+                  grow: int = DEFAULT_GROW) -> np.ndarray:
     """The mask (bool, the photo's height x width) of the object in `box` (x0, y0, x1, y1) and/or
     under `rough` (a mask painted roughly over it), grown by `grow` pixels.
 
@@ -168,7 +173,8 @@ def _first_guess(region: Box, work_size: tuple[int, int], box: Box | None,
         labels[:, :frame] = cv2.GC_BGD if x0 > 0 else labels[:, :frame]
         labels[:, -frame:] = cv2.GC_BGD if x1 < rough.shape[1] else labels[:, -frame:]
     if not (labels == cv2.GC_PR_FGD).any():
-        raise MaskError("The rough mask lies outside the box: paint over the object inside the box, or leave one of them out.")
+        raise MaskError("The rough mask lies outside the box: paint over the object inside the box, "
+                        "or leave one of them out.")
     if np.count_nonzero(labels == cv2.GC_BGD) < max(64, MIN_BACKGROUND * labels.size):
         what = "box" if box is not None else "rough mask"
         raise MaskError(

@@ -9,6 +9,8 @@ from tests.unit.cli import run_cli
 from tests.unit.test_keep_out import yellow_scene, yellowish
 from tests.unit.test_select import box_around, iou, sloppy_stroke
 
+pytestmark = pytest.mark.slow  # each test runs the command in its own process
+
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):

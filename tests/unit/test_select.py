@@ -158,7 +158,8 @@ def test_bad_boxes_are_refused_in_one_sentence(small_scene, box, words):
 def test_float_boxes_are_rounded_to_pixels(small_scene):
     pixels, outline = small_scene
     x0, y0, x1, y1 = box_around(outline, 20)
-    assert np.array_equal(select_object(pixels, box=(x0 + 0.2, y0 - 0.3, x1 + 0.4, y1)), select_object(pixels, box=(x0, y0, x1, y1)))
+    fractional = select_object(pixels, box=(x0 + 0.2, y0 - 0.3, x1 + 0.4, y1))
+    assert np.array_equal(fractional, select_object(pixels, box=(x0, y0, x1, y1)))
 
 
 @pytest.mark.parametrize(
