@@ -135,6 +135,30 @@ def test_strokes_at_two_zoom_levels_are_both_erased_in_photo_pixels(app, canvas,
     assert app.session_state["eraser_marks"] is None  # a fresh start on the erased photo
 
 
+def test_on_a_phone_the_brush_is_as_fine_and_1_1_shows_photo_pixels_too(app, canvas, erased):
+    choose(app, "telea")
+    upload(app, encode(scene(*SIZE), "PNG"), "wall.png", "image/png")
+    laptop = canvas.calls[-1]
+    app.session_state["eraser_width"] = 358  # what the layout probe reports on a 390 px phone
+    app.run()
+    phone = canvas.calls[-1]
+    assert (phone["width"], phone["height"]) == (358, 224)
+    # The same share of the canvas, so the same share of the photo: not twice as coarse.
+    assert abs(phone["stroke_width"] / phone["width"] - laptop["stroke_width"] / laptop["width"]) < 0.002
+    assert app.selectbox(key="eraser_zoom_input").options == ["Whole photo", "2x", "4x", "1:1"]
+
+    zoom(app, "1:1")  # the middle 358 x 224 photo pixels: 1021..1379 across, 638..862 down
+    assert canvas.calls[-1]["stroke_width"] == phone["stroke_width"]  # the same on screen, finer on the photo
+    canvas.paint((0.5, 0.5, 0.6, 0.6))  # canvas pixels 179..215 across, 112..134 down
+    app.run()
+    button(app, "Erase").click()
+    app.run()
+    (call,) = erased
+    rows, cols = np.nonzero(call["mask"])
+    assert (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1) == (1200, 750, 1236, 772)
+    assert call["mask"].sum() == 36 * 22
+
+
 def test_a_box_around_an_object_becomes_its_outline_and_is_erased(app, canvas, erased):
     photo, outline = object_scene(640, 480)
     data = encode(photo, "PNG")
