@@ -3,36 +3,25 @@ on the canvas; keep going, undo, redo, compare and download at any step. The edi
 eraser.editor.Edit; this page only draws it."""
 
 import base64
-import io
 import os
 import time
 
-import cv2
-import numpy as np
 import streamlit as st
-from PIL import Image
-from streamlit.errors import StreamlitInvalidLayoutContextError, StreamlitSecretNotFoundError
+from streamlit.errors import StreamlitSecretNotFoundError
 
-# Importable only inside a running Streamlit app (it declares a Components v2 component).
-from streamlit_drawable_canvas import st_canvas
-
-from eraser import Photo, engines, load_mask, mask_from_drawing
+from eraser import Photo, engines, load_mask
 from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
 from eraser.errors import EraserError, RemoteError
 from eraser.images import EXTENSIONS
 from eraser.remote.client import KEY_ENV, URL_ENV
-from ui import asset
+from ui import asset, canvas
 from ui.state import state
 
 # The canvas fits the page's column (704 px on a laptop, about 360 on a phone) and this height.
-COLUMN_WIDTH = 704
+COLUMN_WIDTH = canvas.COLUMN_WIDTH
 MAX_HEIGHT = 520
-PREVIEW_QUALITIES = (85, 70, 50)
-PREVIEW_BUDGET = 290_000  # JPEG bytes: under 400 KB once the canvas sends it as base64
-MARK_COLOR = "rgba(255, 40, 80, 0.45)"  # see-through, so the person sees what they cover
-TOOLS = {"Brush": "freedraw", "Rectangle": "rect"}
 BACKENDS = ("Local", "Remote")
 ENGINE_CHOICES = engines.labels()
 PHOTO_TYPES = list(EXTENSIONS)
@@ -62,18 +51,7 @@ def preview(step_key: str, width: int, _data: bytes, _name: str, _photo: Photo |
     photo = _photo or open_photo(_data, _name)
     scale = min(width / photo.size[0], MAX_HEIGHT / photo.size[1])
     size = (max(1, round(photo.size[0] * scale)), max(1, round(photo.size[1] * scale)))
-    how = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR  # area: a fair average, and fast
-    pixels = cv2.resize(photo.pixels, size, interpolation=how)
-    if photo.alpha is not None:  # JPEG has no transparency: show it on white, as viewers do
-        alpha = cv2.resize(photo.alpha, size, interpolation=how)[..., None] / 255.0
-        pixels = (pixels * alpha + 255.0 * (1 - alpha)).round().astype(np.uint8)
-    image = Image.fromarray(pixels)
-    for quality in PREVIEW_QUALITIES:  # only fine noise all over needs the lower ones
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality)
-        if out.tell() <= PREVIEW_BUDGET:
-            break
-    return out.getvalue(), size
+    return canvas.jpeg(canvas.fit(photo, (0, 0, *photo.size), size)), size
 
 
 def shown(step: Step, photo: Photo | None = None) -> tuple[bytes, tuple[int, int]]:
@@ -129,9 +107,8 @@ def backend(status):
 
 
 def new_canvas() -> None:
-    """An empty canvas (strokes gone) and no stale failure: after an erase, undo, redo or clear."""
-    state.canvas += 1
-    state.drawing = None
+    """An empty canvas (strokes and marks gone) and no stale failure: after an erase, undo, redo or clear."""
+    canvas.forget()
     state.failure = None
 
 
@@ -217,16 +194,17 @@ def service_settings() -> None:
     st.caption("The photo and the mask are sent to this service to be erased.")
 
 
-def erase_now(edit: Edit, mask, drawing) -> bool:
-    """Erase the current photo with visible progress; a success becomes the next step."""
+def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
+    """Erase the current photo with visible progress (the mask file's `mask`, else the marks, and
+    their keep-out); a success becomes the next step."""
     start = time.perf_counter()
     failure = None
     with st.status("Erasing…", expanded=False) as status:
         try:
             photo = open_photo(edit.current.data, edit.name)
             if mask is None:
-                mask = mask_from_drawing(drawing, photo.size)
-            result = backend(status).erase(photo, mask)
+                mask = marks.erase()
+            result = backend(status).erase(photo, mask, keep_out=marks.keep_out() if marks else None)
             data = result.photo.encode()
         except EraserError as error:
             status.update(label="Erase failed", state="error")
@@ -242,14 +220,6 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
     return True
 
 
-def rerun_editor() -> None:
-    """Draw the editor again: only it after a click in it (the usual case), else the whole page."""
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitInvalidLayoutContextError:  # a full run, as AppTest makes
-        st.rerun()
-
-
 def show_failure(failure: dict) -> None:
     st.error(failure["message"])
     if failure["remote"] and state.backend == "Remote":
@@ -258,41 +228,6 @@ def show_failure(failure: dict) -> None:
             state.backend = "Local"
             state.failure = None
             st.rerun()  # the whole page, so the sidebar shows the change
-
-
-def draw_canvas(edit: Edit, tool: str, brush: int):
-    """The canvas on the current photo, and the drawing on it (RGBA at the canvas's size) or None.
-
-    Leaving the page (or comparing) forgets the canvas's own state, so the last drawing is kept
-    here and handed to a new canvas as its starting drawing when the person comes back."""
-    background, (width, height) = shown(edit.current)
-    key = f"eraser_canvas_{state.canvas}_{width}x{height}"
-    saved = state.drawing
-    if saved is not None and saved["key"] == key and key not in st.session_state:
-        state.canvas += 1
-        key = f"eraser_canvas_{state.canvas}_{width}x{height}"
-        saved.update(key=key, start=saved["json"])
-    start = saved["start"] if saved is not None and saved["key"] == key else None
-    canvas = st_canvas(
-        fill_color=MARK_COLOR,
-        stroke_color=MARK_COLOR,
-        stroke_width=brush if tool == "Brush" else 1,  # a thick border would grow the rectangle
-        background_image=background,
-        width=width,
-        height=height,
-        drawing_mode=TOOLS[tool],
-        initial_drawing=start,
-        return_image_data=True,
-        key=key,
-    )
-    drawing = canvas.image_data  # decoded from the browser's PNG on each access: once
-    if drawing is not None:
-        state.drawing = {"key": key, "json": canvas.json_data, "png": canvas.image_bytes,
-                                           "start": start}
-        return drawing
-    if start is not None:  # redrawn from the saved drawing, and not sent back by the browser yet
-        return np.asarray(Image.open(io.BytesIO(saved["png"])))
-    return None
 
 
 @st.fragment
@@ -310,13 +245,17 @@ def editor(edit: Edit) -> None:
     canvas_slot = st.container(height=canvas_height or "content", border=False)
     # Below the canvas, so that on a phone the photo comes first; the canvas needs their values.
     tools = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
-    tool = tools.segmented_control("Tool", list(TOOLS), default="Brush", key="eraser_tool", disabled=comparing)
+    tool = tools.segmented_control("Tool", list(canvas.TOOLS), default="Brush", key="eraser_tool",
+                                   disabled=comparing, on_change=canvas.commit,
+                                   help="Select object: draw a box around it. Keep out: mark what the fill "
+                                        "must not copy from.")
     tool = tool or "Brush"
-    brush = tools.slider("Brush size", 5, 120, 35, key="eraser_brush", disabled=comparing or tool != "Brush",
-                         width=220)
+    brush = tools.slider("Brush size", 5, 120, 35, key="eraser_brush", width=220,
+                         disabled=comparing or canvas.TOOLS[tool][0] != "freedraw")
     tools.button("Clear mask", on_click=new_canvas, disabled=comparing)
+    canvas.view_controls(edit, shown(edit.current)[1], disabled=comparing)
 
-    drawing = None
+    marks = None
     with canvas_slot:
         if comparing:
             was, (width, height) = shown(edit.original)
@@ -324,8 +263,8 @@ def editor(edit: Edit) -> None:
             compare_view(data={"was": data_url(was), "now": data_url(now), "width": width, "height": height},
                          key=f"eraser_compare_view_{edit.current.key}")
         else:
-            drawing = draw_canvas(edit, tool, brush)
-    marked = drawing is not None and bool(drawing[..., 3].any())
+            marks = canvas.draw(edit, open_photo(edit.current.data, edit.name), *shown(edit.current), tool, brush)
+    marked = marks is not None and marks.any
 
     with st.expander("Or use a mask file (white = erase)"):
         file = st.file_uploader("Mask file", type=PHOTO_TYPES, key=f"eraser_mask_{generation}")
@@ -351,8 +290,8 @@ def editor(edit: Edit) -> None:
         kept_widget(st.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
                     help="See the original and the erased photo in the same place.")
     with status_slot:
-        if clicked and erase_now(edit, mask, drawing):
-            rerun_editor()  # the erased photo on a fresh canvas
+        if clicked and erase_now(edit, mask, marks):
+            canvas.rerun()  # the erased photo on a fresh canvas
         if state.failure:
             show_failure(state.failure)
         elif missing:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+import numpy as np
 import streamlit as st
 
 from eraser import engines
@@ -48,7 +49,12 @@ class State:
     upload_error: Key[str | None] = Key(lambda: None)
     failure: Key[dict | None] = Key(lambda: None)  # {"message", "remote"} of the last failed erase
     canvas: Key[int] = Key(lambda: 0)  # part of the canvas key: changing it gives an empty canvas
-    drawing: Key[dict | None] = Key(lambda: None)  # the last drawing {"key", "json", "png", "start"}
+    drawing: Key[dict | None] = Key(lambda: None)  # the last drawing {"key", "json", "png", "start", "view"}
+    # Marks made in earlier views or with another tool, in the photo's own pixels (ui/canvas.py).
+    marks: Key[np.ndarray | None] = Key(lambda: None)  # to erase (bool, photo height x width)
+    keep: Key[np.ndarray | None] = Key(lambda: None)  # keep out: the fill copies nothing from here
+    view: Key[dict | None] = Key(lambda: None)  # {"photo", "zoom", "x", "y"}: the part on the canvas
+    background: Key[tuple | None] = Key(lambda: None)  # (what it shows, JPEG): the canvas's picture
     width: Key[int] = Key(lambda: 704)  # the column's width, as the browser last reported it
     compare: Key[bool] = Key(lambda: False)
     backend: Key[str] = Key(lambda: "Local")
