@@ -36,3 +36,7 @@ class RemoteError(EraserError):
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class StepDropped(EraserError):
+    """An undo or redo step was dropped to make room in memory; the current photo is kept."""

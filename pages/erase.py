@@ -20,7 +20,7 @@ import eraser
 from eraser import Photo, engines, load_mask, mask_from_drawing
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
-from eraser.errors import EraserError, ModelError, RemoteError
+from eraser.errors import EraserError, ModelError, RemoteError, StepDropped
 from eraser.images import EXTENSIONS
 from eraser.remote import RemoteEraser
 from eraser.remote.client import KEY_ENV, URL_ENV
@@ -239,12 +239,19 @@ def on_upload() -> None:
 
 
 def undo() -> None:
-    st.session_state.eraser_edit.undo()
-    new_canvas()
+    step_to(st.session_state.eraser_edit.undo)
 
 
 def redo() -> None:
-    st.session_state.eraser_edit.redo()
+    step_to(st.session_state.eraser_edit.redo)
+
+
+def step_to(move) -> None:
+    try:
+        move()
+    except StepDropped as dropped:  # made room for other visitors: the photo and drawing stay
+        st.session_state.eraser_failure = {"message": str(dropped), "remote": False}
+        return
     new_canvas()
 
 
