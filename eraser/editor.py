@@ -148,5 +148,5 @@ class Edit:
         """A new step, the current photo from now on (never moved out of memory while it is)."""
         return Step(self._shelf, self._shelf.add(data, keep), data, *record)
 
-    def _forget(self, steps: list[Step]) -> None:
-        self._shelf.discard(step.number for step in steps if step is not self.original)
+    def _forget(self, gone: list[Step]) -> None:
+        self._shelf.discard(step.number for step in gone if step is not self.original)

@@ -150,14 +150,16 @@ def test_many_sessions_in_threads_keep_the_budget_and_their_photos(tmp_path):
     store = StepStore(memory_bytes=5_000, disk_bytes=5_000, places=(tmp_path,))
     failures: list[BaseException] = []
     dropped = []
+    start = threading.Barrier(12)
 
     def session(seed: int) -> None:
         """Erases, undoes and redoes, checking each time the photo it should show."""
         try:
+            start.wait()
             original = photo(seed, 1000)
             edit = Edit(original, "a.jpg", (4, 3), store=store)
             history, position = [original], 0
-            for turn in range(60):
+            for turn in range(150):
                 try:
                     if turn % 3 == 2 and edit.can_undo:
                         edit.undo()
@@ -166,7 +168,7 @@ def test_many_sessions_in_threads_keep_the_budget_and_their_photos(tmp_path):
                         edit.redo()
                         position += 1
                     else:
-                        data = bytes([seed, turn]) * (250 + 5 * turn)
+                        data = bytes([seed, turn]) * (250 + 5 * (turn % 60))
                         edit.push(data)
                         history = (history[: position + 1] + [data])[-6:]  # 5 undos at most
                         position = len(history) - 1
@@ -178,10 +180,15 @@ def test_many_sessions_in_threads_keep_the_budget_and_their_photos(tmp_path):
             failures.append(error)
 
     threads = [threading.Thread(target=session, args=(seed,)) for seed in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns often, inside the store's methods too
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
     assert not failures, failures[0]
     assert dropped  # the budget was tight enough to matter
     entries = list(store._entries.values())
