@@ -67,3 +67,19 @@ def object_scene(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np
     colour = colour + rng.normal(0, 5, (height, width, 1)).astype(np.float32)
     pixels[outline] = np.clip(colour, 0, 255).astype(np.uint8)[outline]
     return pixels, outline
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return np.count_nonzero(a & b) / np.count_nonzero(a | b)
+
+
+def box_around(outline: np.ndarray, margin: int) -> tuple[int, int, int, int]:
+    x, y, w, h = cv2.boundingRect(outline.view(np.uint8))
+    return x - margin, y - margin, x + w + margin, y + h + margin
+
+
+def sloppy_stroke(outline: np.ndarray, reach: int) -> np.ndarray:
+    """Painted roughly over the object: `reach` px past it, and shifted so one side of it is missed."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    stroke = cv2.dilate(outline.view(np.uint8), kernel)
+    return np.roll(stroke, (-reach * 3 // 2, reach * 3 // 2), axis=(0, 1)) > 0

@@ -19,7 +19,7 @@ SIZE = (4000, 3000)
 def _cases(outline):
     import cv2
 
-    from tests.unit.test_select import box_around, sloppy_stroke
+    from bench.inputs import box_around, sloppy_stroke
 
     height, width = outline.shape
     _, y, w, h = cv2.boundingRect(outline.view("uint8"))
@@ -45,11 +45,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    from bench.inputs import encode, object_scene
+    from bench.inputs import encode, iou, object_scene
     from eraser import Photo, select_object
     from eraser.masks import encode_mask
     from eraser.select import DEFAULT_GROW, WORK_PIXELS
-    from tests.unit.test_select import iou
 
     pixels, outline = object_scene(*SIZE)
     data = encode(pixels, "JPEG", quality=90)

@@ -54,6 +54,10 @@ class SettingsError(EraserError):
         self.problems = problems
 
 
+class StepDropped(EraserError):
+    """An undo or redo step was dropped to make room in memory; the current photo is kept."""
+
+
 # -- Signals between parts of the library, not EraserError -----------------------------------------
 # Each carries a code or a reason for the code that catches it, not a sentence for a person, and is
 # always turned into a message of its caller's (the contract's JSON envelope, a ModelError, a

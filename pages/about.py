@@ -51,8 +51,9 @@ if edit is not None and edit.steps[-1] is not edit.original:
 st.subheader("Privacy")
 st.markdown(
     """
-- **Local** keeps your photos on the server running this app: they stay in its memory while
-  you work and are not stored on disk or sent anywhere else.
+- **Local** keeps your photos on the server running this app, in its memory while you work.
+  When it is busy, earlier steps of your undo history may wait in a private temporary folder
+  on its disk, deleted when you leave. They are not sent anywhere else.
 - **Remote** sends the photo and the mask to the provider of the API, whose own terms apply.
 """
 )

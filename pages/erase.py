@@ -13,7 +13,7 @@ from eraser import Photo, engines, load_mask
 from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
-from eraser.errors import EraserError, RemoteError
+from eraser.errors import EraserError, RemoteError, StepDropped
 from eraser.images import EXTENSIONS
 from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset, canvas
@@ -130,12 +130,19 @@ def on_upload() -> None:
 
 
 def undo() -> None:
-    state.edit.undo()
-    new_canvas()
+    step_to(state.edit.undo)
 
 
 def redo() -> None:
-    state.edit.redo()
+    step_to(state.edit.redo)
+
+
+def step_to(move) -> None:
+    try:
+        move()
+    except StepDropped as dropped:  # made room for other visitors: the photo and drawing stay
+        state.failure = {"message": str(dropped), "remote": False}
+        return
     new_canvas()
 
 

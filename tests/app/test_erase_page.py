@@ -6,11 +6,15 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.testing.v1 import AppTest
 
 import eraser
-from eraser import Photo
+from eraser import Photo, steps
+from eraser.editor import EARLIER_DROPPED
 from eraser.errors import EngineError, EraserError
 from eraser.images import MIN_SIDE
+from eraser.steps import StepStore
+from tests.app.conftest import APP
 from tests.support.photos import encode
 
 COLUMN = 704  # the page's column on a laptop, until the browser reports another width
@@ -447,3 +451,30 @@ def test_even_pure_noise_stays_under_the_payload_budget(app, canvas):
     noise = np.random.default_rng(0).random((MAX_HEIGHT, COLUMN, 3)) * 255
     upload(app, encode(noise.astype(np.uint8), "PNG"), "noise.png", "image/png")
     assert sent_bytes(canvas.calls[-1]["background_image"]) <= 400_000
+
+
+def test_undo_to_a_step_dropped_for_another_visitor_says_so_and_the_page_keeps_working(
+    app, canvas, photo_jpeg, photo_png, monkeypatch
+):
+    monkeypatch.setattr(steps, "STORE", StepStore(memory_bytes=2**30, disk_bytes=0))
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    erase_box(app, canvas, (0.1, 0.1, 0.2, 0.2))
+    second = edit(app).current.data
+    steps.STORE.memory_bytes = steps.STORE.in_memory  # full: the next visitor needs room
+    visitor = AppTest.from_file(str(APP), default_timeout=30).run()
+    upload(visitor, photo_png, "plan.png", "image/png")  # this session's first erase makes way
+
+    button(app, "Undo erase").click()
+    app.run()
+    assert [e.value for e in app.error] == [EARLIER_DROPPED]
+    assert not app.exception
+    assert edit(app).current.data == second and not download(app).disabled
+    assert button(app, "Undo erase").disabled  # nothing earlier is left
+    steps.STORE.memory_bytes = 2**30  # the visitor has gone
+    erase_box(app, canvas, (0.7, 0.7, 0.8, 0.8))  # and the work goes on
+    assert not app.error and "Erase 3 done" in app.caption[0].value
+    button(app, "Undo erase").click()
+    app.run()
+    assert edit(app).current.data == second and not app.error
+    assert not visitor.exception and edit(visitor).current.data == photo_png

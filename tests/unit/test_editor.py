@@ -2,17 +2,28 @@
 
 import pytest
 
-from eraser.editor import MAX_BYTES, MAX_STEPS, Edit, Step
+from eraser import steps
+from eraser.editor import EARLIER_DROPPED, LATER_DROPPED, MAX_BYTES, MAX_STEPS, Edit
+from eraser.errors import EraserError, StepDropped
+from eraser.steps import StepStore
+
+
+@pytest.fixture(autouse=True)
+def roomy_store(monkeypatch):
+    """A store of this test's own (the process's one is shared by every Edit)."""
+    store = StepStore(memory_bytes=2**20, disk_bytes=0)
+    monkeypatch.setattr(steps, "STORE", store)
+    return store
 
 
 def photo(n: int, size: int = 10) -> bytes:
     return bytes([n]) * size
 
 
-def edit_with(count: int, **bounds) -> Edit:
-    edit = Edit(photo(0), "street.jpg", (4, 3), **bounds)
+def edit_with(count: int, size: int = 10, **bounds) -> Edit:
+    edit = Edit(photo(0, size), "street.jpg", (4, 3), **bounds)
     for n in range(1, count + 1):
-        edit.push(photo(n), engine="Local · telea", note=f"erase {n}", seconds=n / 10)
+        edit.push(photo(n, size), engine="Local · telea", note=f"erase {n}", seconds=n / 10)
     return edit
 
 
@@ -46,18 +57,20 @@ def test_undo_and_redo_walk_the_steps_and_stop_at_the_ends():
         edit.redo()
 
 
-def test_a_new_erase_after_undo_clears_redo():
+def test_a_new_erase_after_undo_clears_redo(roomy_store):
     edit = edit_with(3)
     edit.undo()
     edit.undo()
     edit.push(photo(9))
     assert [s.data for s in edit.steps] == [photo(0), photo(1), photo(9)]
     assert not edit.can_redo and edit.can_undo
+    assert roomy_store.in_memory == 30  # the cleared steps are freed
 
 
-def test_the_history_is_bounded_in_steps_keeping_the_newest():
+def test_the_history_is_bounded_in_steps_keeping_the_newest(roomy_store):
     edit = edit_with(8, max_steps=3)
     assert [s.data for s in edit.steps] == [photo(5), photo(6), photo(7), photo(8)]
+    assert roomy_store.in_memory == 50  # those four and the original
     for _ in range(3):
         edit.undo()
     assert not edit.can_undo and edit.current.data == photo(5)
@@ -89,4 +102,55 @@ def test_negative_bounds_are_refused():
 
 
 def test_a_step_key_follows_its_content():
-    assert Step(photo(1)).key == Step(photo(1), engine="x").key != Step(photo(2)).key
+    edit = edit_with(3)
+    edit.push(photo(1))
+    keys = [step.key for step in edit.steps]
+    assert keys[1] == keys[4] != keys[2] != keys[0]
+
+
+def test_the_steps_live_in_the_store_and_leave_it_with_the_edit(roomy_store):
+    edit = edit_with(3, size=1000)
+    assert roomy_store.in_memory == 4000
+    del edit
+    assert roomy_store.in_memory == 0
+
+
+# -- one budget across sessions: the person who reaches a dropped step is told --
+
+
+def idle_edit_and_a_busy_one(store: StepStore) -> Edit:
+    """An edit with three erases, left idle while another session erases a big photo."""
+    idle = edit_with(3, size=100, store=store)
+    busy = Edit(photo(7, 300), "busy.png", (4, 3), store=store)
+    busy.push(photo(8, 300))
+    idle.busy = busy  # keeps it alive as long as the test needs it
+    return idle
+
+
+def test_reaching_a_dropped_step_says_so_and_keeps_the_photo_and_later_steps():
+    store = StepStore(memory_bytes=900, disk_bytes=0)
+    edit = idle_edit_and_a_busy_one(store)  # 400 + 600 bytes: the idle edit's erase 1 went
+    assert edit.undo().data == photo(2, 100)  # still in memory
+    with pytest.raises(StepDropped) as dropped:
+        edit.undo()
+    assert str(dropped.value) == EARLIER_DROPPED and isinstance(dropped.value, EraserError)
+    assert edit.current.data == photo(2, 100) and edit.original.data == photo(0, 100)
+    assert not edit.can_undo and edit.erase_count == 2  # nothing earlier is left to try
+    assert edit.redo().data == photo(3, 100)  # the later step is kept
+    edit.push(photo(4, 100))  # and the edit goes on
+    assert edit.undo().data == photo(3, 100)
+
+
+def test_reaching_a_dropped_later_step_says_so():
+    store = StepStore(memory_bytes=10_000, disk_bytes=0)
+    edit = edit_with(3, size=100, store=store)
+    edit.undo()
+    edit.undo()  # erase 1 is shown; erases 2 and 3 can be redone
+    store.memory_bytes = 350  # another visitor came: the far end of the redo goes first
+    other = Edit(photo(9, 50), "other.png", (4, 3), store=store)
+    assert edit.redo().data == photo(2, 100)
+    with pytest.raises(StepDropped) as dropped:
+        edit.redo()
+    assert str(dropped.value) == LATER_DROPPED
+    assert edit.current.data == photo(2, 100) and not edit.can_redo and edit.can_undo
+    assert other.current.data == photo(9, 50)

@@ -5,18 +5,10 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.inputs import box_around, iou, sloppy_stroke
 from eraser import MaskError, Photo, select_object
 from eraser.select import DEFAULT_GROW, WORK_PIXELS
 from tests.support.photos import encode, object_scene, scene
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return np.count_nonzero(a & b) / np.count_nonzero(a | b)
-
-
-def box_around(outline: np.ndarray, margin: int) -> tuple[int, int, int, int]:
-    x, y, w, h = cv2.boundingRect(outline.view(np.uint8))
-    return x - margin, y - margin, x + w + margin, y + h + margin
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +22,6 @@ def large_scene():
     pixels, outline = object_scene(1600, 1200, seed=2)
     assert outline.sum() * 1.3 > WORK_PIXELS
     return pixels, outline
-
-
-def sloppy_stroke(outline: np.ndarray, reach: int) -> np.ndarray:
-    """Painted roughly over the object: `reach` px past it, and shifted so one side of it is missed."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    stroke = cv2.dilate(outline.view(np.uint8), kernel)
-    return np.roll(stroke, (-reach * 3 // 2, reach * 3 // 2), axis=(0, 1)) > 0
 
 
 @pytest.mark.parametrize("which", ["small_scene", "large_scene"])

@@ -1,0 +1,198 @@
+"""The process-wide store of undo steps (eraser.steps): one budget across sessions, least
+recently used first, current photos kept, a capped private directory, and many threads."""
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from eraser.editor import Edit
+from eraser.errors import StepDropped
+from eraser.steps import PREFIX, StepStore, _memory_backed
+
+
+def photo(n: int, size: int = 100) -> bytes:
+    return bytes([n]) * size
+
+
+def shelf_with(store: StepStore, first: int, count: int):
+    """A session holding `count` steps, the last of them current and the first its upload."""
+    shelf = store.shelf()
+    numbers = [shelf.add(photo(first))]
+    numbers += [shelf.add(photo(first + n), (numbers[0],)) for n in range(1, count)]
+    return shelf, numbers
+
+
+def kept(shelf, numbers) -> list[bool]:
+    return [shelf.get(number) is not None for number in numbers]
+
+
+def test_the_least_recently_used_session_gives_up_its_earliest_steps_first():
+    store = StepStore(memory_bytes=900, disk_bytes=0)
+    a, a_steps = shelf_with(store, 0, 4)
+    b, b_steps = shelf_with(store, 10, 4)
+    a.get(a_steps[-1])  # A shows its photo again: B is now the idle one
+    c, c_steps = shelf_with(store, 20, 4)  # 300 bytes too many
+
+    assert store.in_memory == 900
+    assert kept(b, b_steps) == [True, False, False, True]  # B: upload and current only
+    assert kept(a, a_steps) == [True, False, True, True]  # A: its earliest erase went next
+    assert kept(c, c_steps) == [True, True, True, True]
+    assert b.get(b_steps[-1]) == photo(13) and a.get(a_steps[2]) == photo(2)
+
+
+def test_current_photos_and_uploads_stay_whatever_the_budget():
+    store = StepStore(memory_bytes=0, disk_bytes=0)
+    sessions = [shelf_with(store, 10 * n, 3) for n in range(5)]
+    for shelf, numbers in sessions:
+        assert kept(shelf, numbers) == [True, False, True]
+    assert store.in_memory == 5 * 200
+
+
+def test_steps_leave_memory_for_a_private_folder_and_come_back_intact(tmp_path):
+    store = StepStore(memory_bytes=300, disk_bytes=10_000, places=(tmp_path,))
+    shelf, numbers = shelf_with(store, 0, 5)
+    assert store.in_memory == 300 and store.on_disk == 200
+
+    folder = store.folder
+    assert folder.parent == tmp_path and folder.name.startswith(f"{PREFIX}{os.getpid()}-")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = sorted(folder.iterdir())
+    assert len(files) == 2 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    assert {f.read_bytes() for f in files} == {photo(1), photo(2)}
+
+    assert shelf.get(numbers[1]) == photo(1)  # read from disk, still there
+    assert shelf.use(numbers[1], (numbers[0],))  # undo to it: back in memory
+    assert store.in_memory <= 300 and shelf.get(numbers[1]) == photo(1)
+    assert [shelf.get(n) for n in numbers] == [photo(n) for n in range(5)]
+
+    shelf.close()  # the session ended
+    assert store.in_memory == store.on_disk == 0 and not list(folder.iterdir())
+    store.close()  # the process exits
+    assert not folder.exists()
+
+
+def test_the_folder_has_a_cap_and_the_longest_idle_session_leaves_it_first(tmp_path):
+    store = StepStore(memory_bytes=400, disk_bytes=300, places=(tmp_path,))
+    a, a_steps = shelf_with(store, 0, 4)
+    b, b_steps = shelf_with(store, 10, 4)
+    c, c_steps = shelf_with(store, 20, 4)
+    assert store.on_disk == 300 and store.in_memory == 600  # uploads and current photos stay
+    # A, idle the longest, lost both erases it could undo; then B its earliest.
+    assert kept(a, a_steps) == [True, False, False, True]
+    assert kept(b, b_steps) == [True, False, True, True]
+    assert kept(c, c_steps) == [True, True, True, True]
+    assert len(list(store.folder.iterdir())) == 3
+
+
+def test_a_session_ending_frees_its_steps(tmp_path):
+    store = StepStore(memory_bytes=200, disk_bytes=10_000, places=(tmp_path,))
+    edit = Edit(photo(0), "a.jpg", (4, 3), store=store)
+    for n in range(1, 5):
+        edit.push(photo(n))
+    assert store.on_disk == 300 and store.in_memory == 200
+    del edit  # Streamlit forgets a session's state when it ends
+    assert store.in_memory == store.on_disk == 0 and not list(store.folder.iterdir())
+
+
+@pytest.mark.parametrize("damage", ["removed", "changed", "shortened"])
+def test_a_step_file_gone_or_changed_on_disk_is_a_dropped_step(tmp_path, damage):
+    store = StepStore(memory_bytes=200, disk_bytes=10_000, places=(tmp_path,))
+    edit = Edit(photo(0), "a.jpg", (4, 3), store=store)
+    edit.push(photo(1))
+    edit.push(photo(2))
+    (file,) = store.folder.iterdir()
+    if damage == "removed":
+        file.unlink()
+    else:
+        file.write_bytes(photo(9) if damage == "changed" else photo(1, 50))
+    with pytest.raises(StepDropped):
+        edit.undo()
+    assert edit.current.data == photo(2) and not edit.can_undo and store.on_disk == 0
+
+
+def test_a_disk_that_refuses_writes_drops_steps_instead(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    store = StepStore(memory_bytes=200, disk_bytes=10_000, places=(blocked,))
+    shelf, numbers = shelf_with(store, 0, 4)
+    assert kept(shelf, numbers) == [True, False, False, True] and store.folder is None
+
+
+def test_folders_left_by_killed_processes_are_removed(tmp_path):
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    stale = tmp_path / f"{PREFIX}{gone.stdout.strip()}-abc"
+    stale.mkdir()
+    (stale / "7").write_bytes(photo(7))
+    alive = tmp_path / f"{PREFIX}{os.getppid()}-def"
+    alive.mkdir()
+    store = StepStore(memory_bytes=0, disk_bytes=10_000, places=(tmp_path,))
+    shelf_with(store, 0, 3)
+    assert not stale.exists() and alive.exists() and store.folder.exists()
+    store.close()
+
+
+@pytest.mark.skipif(not _memory_backed(Path("/dev/shm")), reason="no tmpfs at /dev/shm here")
+def test_a_folder_in_memory_is_passed_over(tmp_path):
+    store = StepStore(memory_bytes=0, disk_bytes=10_000, places=("/dev/shm", tmp_path))
+    shelf_with(store, 0, 3)
+    assert store.folder.parent == tmp_path
+    assert not _memory_backed(tmp_path)
+    store.close()
+
+
+def test_many_sessions_in_threads_keep_the_budget_and_their_photos(tmp_path):
+    store = StepStore(memory_bytes=5_000, disk_bytes=5_000, places=(tmp_path,))
+    failures: list[BaseException] = []
+    dropped = []
+    start = threading.Barrier(12)
+
+    def session(seed: int) -> None:
+        """Erases, undoes and redoes, checking each time the photo it should show."""
+        try:
+            start.wait()
+            original = photo(seed, 1000)
+            edit = Edit(original, "a.jpg", (4, 3), store=store)
+            history, position = [original], 0
+            for turn in range(150):
+                try:
+                    if turn % 3 == 2 and edit.can_undo:
+                        edit.undo()
+                        position -= 1
+                    elif turn % 7 == 6 and edit.can_redo:
+                        edit.redo()
+                        position += 1
+                    else:
+                        data = bytes([seed, turn]) * (250 + 5 * (turn % 60))
+                        edit.push(data)
+                        history = (history[: position + 1] + [data])[-6:]  # 5 undos at most
+                        position = len(history) - 1
+                except StepDropped:
+                    dropped.append(seed)
+                    dropped_back = turn % 3 == 2
+                    history, position = (history[position:], 0) if dropped_back else (history[: position + 1], position)
+                assert edit.current.data == history[position] and edit.original.data == original
+        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=session, args=(seed,)) for seed in range(12)]
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns often, inside the store's methods too
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switching)
+    assert not failures, failures[0]
+    assert dropped  # the budget was tight enough to matter
+    entries = list(store._entries.values())
+    assert store.in_memory == sum(e.size for e in entries if e.data is not None)
+    assert store.on_disk == sum(e.size for e in entries if e.path is not None) <= 5_000
+    assert len(list(store.folder.iterdir())) == sum(e.path is not None for e in entries)
