@@ -26,9 +26,12 @@ from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset
 from ui.state import state
 
-# The canvas fits the page's column (704 px on a laptop, about 360 on a phone) and this height.
+# The canvas fits the page's column (about 360 px on a phone) and at most this width and height;
+# on a wide screen the tools stand beside it, so the whole editor fits a 1366 x 768 laptop.
 COLUMN_WIDTH = 704
-MAX_HEIGHT = 520
+MAX_HEIGHT = 400
+TOOLS_WIDTH = 240
+WIDE = COLUMN_WIDTH + TOOLS_WIDTH  # a column at least this wide has the tools beside the canvas
 PREVIEW_QUALITIES = (85, 70, 50)
 PREVIEW_BUDGET = 290_000  # JPEG bytes: under 400 KB once the canvas sends it as base64
 MARK_COLOR = "rgba(255, 40, 80, 0.45)"  # see-through, so the person sees what they cover
@@ -76,9 +79,18 @@ def preview(step_key: str, width: int, _data: bytes, _name: str, _photo: Photo |
     return out.getvalue(), size
 
 
+def beside() -> bool:
+    """Whether the tools stand beside the canvas (a wide screen) rather than below it."""
+    return state.width >= WIDE
+
+
+def canvas_width() -> int:
+    return min(COLUMN_WIDTH, state.width - TOOLS_WIDTH - 32 if beside() else state.width)
+
+
 def shown(step: Step, photo: Photo | None = None) -> tuple[bytes, tuple[int, int]]:
     edit = state.edit
-    return preview(step.key, state.width, step.data, edit.name, photo)
+    return preview(step.key, canvas_width(), step.data, edit.name, photo)
 
 
 @st.cache_data(max_entries=2, ttl="30m", show_spinner=False)
@@ -135,11 +147,14 @@ def new_canvas() -> None:
     state.failure = None
 
 
-def on_upload() -> None:
-    file = st.session_state.eraser_upload  # the uploader widget's own value
+def take_upload() -> None:
+    """Open a newly chosen photo. Read in the page's run rather than in the uploader's on_change:
+    a rerun the page asks for itself (the column's width arriving) can swallow that callback."""
+    file = st.session_state.get("eraser_upload")  # the uploader widget's own value
+    if file is None or file.file_id == state.upload_id:
+        return  # nothing new: the person closed the file, or it is the photo being edited
+    state.upload_id = file.file_id
     state.upload_error = None
-    if file is None:
-        return  # the person closed the file; keep working on the photo they have
     data = file.getvalue()
     try:
         photo = open_photo(data, file.name)
@@ -306,10 +321,14 @@ def editor(edit: Edit) -> None:
     status_slot = st.container()
     # As tall as the canvas: after an erase, the old canvas can hold its place for a moment
     # while the new one is drawn, and the page below must not jump down and back meanwhile.
-    canvas_height = None if comparing else shown(edit.current)[1][1]
-    canvas_slot = st.container(height=canvas_height or "content", border=False)
-    # Below the canvas, so that on a phone the photo comes first; the canvas needs their values.
-    tools = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+    canvas_size = shown(edit.current)[1]
+    canvas_height = None if comparing else canvas_size[1]
+    # The tools beside the canvas on a wide screen; after it (the photo first) on a phone.
+    row = st.container(horizontal=beside(), gap="medium")
+    canvas_slot = row.container(height=canvas_height or "content", border=False,
+                                width=canvas_size[0] if beside() else "stretch")
+    tools = row.container(width=TOOLS_WIDTH if beside() else "stretch", key="eraser_tools",
+                          horizontal=not beside(), gap="small", vertical_alignment="bottom")
     tool = tools.segmented_control("Tool", list(TOOLS), default="Brush", key="eraser_tool", disabled=comparing)
     tool = tool or "Brush"
     brush = tools.slider("Brush size", 5, 120, 35, key="eraser_brush", disabled=comparing or tool != "Brush",
@@ -327,7 +346,7 @@ def editor(edit: Edit) -> None:
             drawing = draw_canvas(edit, tool, brush)
     marked = drawing is not None and bool(drawing[..., 3].any())
 
-    with st.expander("Or use a mask file (white = erase)"):
+    with tools.expander("Or use a mask file (white = erase)"):
         file = st.file_uploader("Mask file", type=PHOTO_TYPES, key=f"eraser_mask_{generation}")
     mask = None
     if file is not None:
@@ -367,10 +386,18 @@ def hint(edit: Edit, comparing: bool, marked: bool) -> str:
     done = (f"Erase {edit.erase_count} done in {step.seconds:.1f} s ({step.engine}). {step.note} ".replace("  ", " ")
             if edit.erased else "")
     if comparing:
-        return done + "Slide to compare the original with the erased photo; switch Compare off to paint."
+        return done + "Slide to compare with the original; switch Compare off to paint."
     if marked:
         return done + "Press **Erase** to remove what is painted."
     return done + "Paint over what should go (or upload a mask file), then press **Erase**."
+
+
+def width_reported() -> None:
+    """The column's width, as the browser reports it: kept before the page is drawn again, so the
+    canvas gets it in that same run (a rerun asked for here could swallow an upload's)."""
+    reported = st.session_state["eraser_layout"]["width"]
+    if reported:
+        state.width = int(reported)
 
 
 def data_url(jpeg: bytes) -> str:
@@ -380,10 +407,12 @@ def data_url(jpeg: bytes) -> str:
 state.init()
 backend_sidebar()
 
-# Less empty space above the title, so the photo and its buttons fit a laptop's screen.
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+# Less empty space above the title, and a column wide enough for the tools beside the photo, so
+# the whole editor fits a laptop's screen (a phone's screen keeps its own narrower column).
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 1rem; max-width: 64rem; }</style>")
 st.title("Eraser")
-st.file_uploader("Photo (JPEG, PNG, BMP or WEBP)", type=PHOTO_TYPES, key="eraser_upload", on_change=on_upload)
+st.file_uploader("Photo (JPEG, PNG, BMP or WEBP)", type=PHOTO_TYPES, key="eraser_upload")
+take_upload()
 if state.upload_error:
     st.error(state.upload_error)
 
@@ -393,8 +422,4 @@ if edit is None:
 else:
     editor(edit)
 
-reported = layout_probe(key="eraser_layout", data={"known": state.width, "most": COLUMN_WIDTH},
-                        on_width_change=lambda: None).width
-if reported and reported != state.width:
-    state.width = reported
-    st.rerun()  # a phone: draw the canvas again at the width it has
+layout_probe(key="eraser_layout", data={"known": state.width, "most": 2 * WIDE}, on_width_change=width_reported)

@@ -45,6 +45,7 @@ class Key(Generic[T]):
 class State:
     edit: Key[Edit | None] = Key(lambda: None)  # the photo being edited, its steps
     file: Key[dict | None] = Key(lambda: None)  # {"file_name", "mime"} of its download
+    upload_id: Key[str | None] = Key(lambda: None)  # the uploader's file last opened
     upload_error: Key[str | None] = Key(lambda: None)
     failure: Key[dict | None] = Key(lambda: None)  # {"message", "remote"} of the last failed erase
     canvas: Key[int] = Key(lambda: 0)  # part of the canvas key: changing it gives an empty canvas

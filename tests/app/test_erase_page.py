@@ -14,7 +14,7 @@ from eraser.images import MIN_SIDE
 from tests.support.photos import encode
 
 COLUMN = 704  # the page's column on a laptop, until the browser reports another width
-MAX_HEIGHT = 520
+MAX_HEIGHT = 400
 
 
 def upload(app, data, name="street.jpg", mime="image/jpeg"):
@@ -71,7 +71,8 @@ def test_the_page_starts_with_the_photo_uploader(app, canvas):
 def test_an_upload_shows_the_photo_on_a_canvas_as_wide_as_the_column(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     call = canvas.calls[-1]
-    assert (call["width"], call["height"]) == (COLUMN, round(160 * COLUMN / 240))  # small photos are enlarged
+    # Small photos are enlarged: to the column's width, or to the height limit for a 3:2 photo.
+    assert (call["width"], call["height"]) == (round(240 * MAX_HEIGHT / 160), MAX_HEIGHT)
     background = Image.open(io.BytesIO(call["background_image"]))
     assert background.format == "JPEG" and background.size == (call["width"], call["height"])
     assert call["drawing_mode"] == "freedraw" and call["return_image_data"]
@@ -157,7 +158,7 @@ def test_undo_and_redo_walk_the_erases(app, canvas, photo_jpeg):
     app.run()
     assert edit(app).current.data == first and not download(app).disabled
     assert not button(app, "Redo erase").disabled
-    assert pixels(canvas.calls[-1]["background_image"]).shape[1] == COLUMN
+    assert pixels(canvas.calls[-1]["background_image"]).shape[1] == round(240 * MAX_HEIGHT / 160)
     button(app, "Undo erase").click()
     app.run()
     assert edit(app).current.data == photo_jpeg

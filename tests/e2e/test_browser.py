@@ -2,6 +2,7 @@
 a 390 x 844 phone with touch. Upload, paint, Erase in place, Undo erase, Redo erase, Download,
 Compare, a visit to About, and refused or failed steps."""
 
+import io
 from itertools import pairwise
 
 import cv2
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 
 from eraser import Photo
 from eraser.errors import EraserError
+from tests.e2e.conftest import LAPTOP, PHONE, open_app
 from tests.support.photos import encode, scene
 
 SIZE = (1200, 800)
@@ -128,7 +130,11 @@ def test_erase_in_place_undo_redo_and_download_on_a_laptop(page, photo, tmp_path
 
     paint(page, BALL)
     erase(page, 1)
+    # The whole editor in the first screen: actions, the whole canvas and the tools beside it.
     assert inside_window(page, page.get_by_role("button", name="Download"))
+    assert inside_window(page, canvas_of(page))
+    for tool in ("Brush size", "Rectangle", "Clear mask"):
+        assert inside_window(page, page.locator(".st-key-eraser_tools").get_by_text(tool, exact=True))
     assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop") == 0
     page.screenshot(path=screenshot_path("screenshot.png"))
     first = download(page, tmp_path)
@@ -180,26 +186,70 @@ def test_on_a_phone_the_whole_photo_fits_and_a_touch_stroke_at_its_edge_erases_t
     assert gone(result, EDGE) and not gone(result, BALL)
 
 
-def test_compare_shows_the_original_where_the_canvas_was(page, photo):
-    upload(page, photo)
-    paint(page, BALL)
-    erase(page, 1)
-    canvas_box = canvas_of(page).bounding_box()
-    page.get_by_text("Compare", exact=True).click()
-    view = page.locator(".cmp")
-    expect(view).to_be_visible()
-    box = view.bounding_box()
-    assert abs(box["x"] - canvas_box["x"]) <= 1 and abs(box["y"] - canvas_box["y"]) <= 1
-    assert abs(box["width"] - canvas_box["width"]) <= 1 and abs(box["height"] - canvas_box["height"]) <= 1
-    expect(page.locator("canvas.upper-canvas")).to_have_count(0)
-    slider, original = page.get_by_label("Original and erased"), page.locator(".cmp img.was")
-    slider.fill("0")  # all erased: the original is clipped away
-    assert "100%" in original.evaluate("img => img.style.clipPath")
-    slider.fill("100")  # all original
-    assert "100%" not in original.evaluate("img => img.style.clipPath")
+def seen(page, box):
+    """What the window shows in a box (page pixels), as RGB at that box's size."""
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB"))
+    return cv2.resize(shot, (round(box["width"]), round(box["height"])), interpolation=cv2.INTER_AREA).astype(int)
 
-    page.get_by_text("Compare", exact=True).click()
-    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+
+def in_box(box, ball):
+    """A ball mapped from photo pixels to a box showing the whole photo."""
+    scale = box["width"] / SIZE[0]
+    return tuple(round(v * scale) for v in ball)
+
+
+def yellow_pixels(pixels):
+    return int(((pixels[..., :2].min(axis=-1) - pixels[..., 2]) > 90).sum())
+
+
+@pytest.mark.parametrize("window", ["laptop", "phone"])
+def test_compare_slides_between_the_original_and_the_erased_photo_in_the_canvas_place(
+    window, browser, app_url, photo
+):
+    context, page = open_app(browser, app_url, **(LAPTOP if window == "laptop" else PHONE))
+    try:
+        upload(page, photo)
+        if window == "phone":  # the page learns the column's width just after loading, then redraws
+            page.wait_for_function(
+                "() => { const c = document.querySelector('[class*=st-key-eraser_canvas]');"
+                " return c && c.getBoundingClientRect().width <= 390; }"
+            )
+        (paint if window == "laptop" else touch_paint)(page, BALL)
+        erase(page, 1)
+        canvas_box = canvas_of(page).bounding_box()
+        page.get_by_text("Compare", exact=True).click()
+        slider = page.get_by_label("Original and erased")
+        expect(slider).to_be_visible()
+        expect(page.locator("canvas.upper-canvas")).to_have_count(0)
+        box = page.locator(".cmp").bounding_box()  # the picture: where and as large as the canvas was
+        assert all(abs(box[k] - canvas_box[k]) <= 1 for k in ("x", "y", "width", "height")), (box, canvas_box)
+        ball, second = in_box(canvas_box, BALL), in_box(canvas_box, SECOND)
+        for image in page.locator(".cmp img").all():
+            image.evaluate("img => img.decode()")  # both pictures are ready to be seen
+        page.wait_for_timeout(300)  # and painted
+
+        slider.fill("100")  # all original
+        original = seen(page, canvas_box)
+        assert yellowness(original, ball) > 120 and yellowness(original, second) > 120
+        slider.fill("0")  # all erased
+        erased = seen(page, canvas_box)
+        assert gone(erased, ball) and yellowness(erased, second) > 120
+        slider.fill("50")  # the left half original, the right half erased: the ball is at 58 %
+        half = seen(page, canvas_box)
+        assert gone(half, ball)
+
+        # Nothing of the original outside the canvas's place (below it, say): no yellow ball.
+        view = page.viewport_size
+        window_pixels = seen(page, {"x": 0, "y": 0, **view})
+        x, y = round(canvas_box["x"]), round(canvas_box["y"])
+        assert y + canvas_box["height"] < view["height"] - 20  # some of what is below is in sight
+        window_pixels[y : y + round(canvas_box["height"]), x : x + round(canvas_box["width"])] = 0
+        assert yellow_pixels(window_pixels) < 20
+
+        page.get_by_text("Compare", exact=True).click()
+        expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_the_canvas_has_no_undo_of_its_own(page, photo):
