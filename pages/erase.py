@@ -21,7 +21,6 @@ from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
 from eraser.errors import EraserError, RemoteError
-from eraser.images import EXTENSIONS
 from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset
 from ui.state import state
@@ -38,7 +37,6 @@ MARK_COLOR = "rgba(255, 40, 80, 0.45)"  # see-through, so the person sees what t
 TOOLS = {"Brush": "freedraw", "Rectangle": "rect"}
 BACKENDS = ("Local", "Remote")
 ENGINE_CHOICES = engines.labels()
-PHOTO_TYPES = list(EXTENSIONS)
 
 # Reports the column's width (the canvas is sized to it, so a phone shows the whole photo), and
 # hides the canvas's hover toolbar: its Undo undoes strokes, and the page has one Undo, of erases.
@@ -141,10 +139,12 @@ def backend(status):
 
 
 def new_canvas() -> None:
-    """An empty canvas (strokes gone) and no stale failure: after an erase, undo, redo or clear."""
+    """An empty canvas (strokes gone) and no stale message: after an erase, undo, redo or clear.
+    A message belongs to one moment: the next thing that works clears it."""
     state.canvas += 1
     state.drawing = None
     state.failure = None
+    state.upload_error = None
 
 
 def take_upload() -> None:
@@ -347,7 +347,7 @@ def editor(edit: Edit) -> None:
     marked = drawing is not None and bool(drawing[..., 3].any())
 
     with tools.expander("Or use a mask file (white = erase)"):
-        file = st.file_uploader("Mask file", type=PHOTO_TYPES, key=f"eraser_mask_{generation}")
+        file = st.file_uploader("Mask file", key=f"eraser_mask_{generation}")  # refused in words below
     mask = None
     if file is not None:
         try:
@@ -372,6 +372,9 @@ def editor(edit: Edit) -> None:
     with status_slot:
         if clicked and erase_now(edit, mask, drawing):
             rerun_editor()  # the erased photo on a fresh canvas
+        if state.upload_error:  # here, so that the next erase, undo or redo (this part's rerun) clears it
+            st.error(state.upload_error)
+            st.info(f"Still editing **{edit.name}**: its steps and drawing are kept.")
         if state.failure:
             show_failure(state.failure)
         elif missing:
@@ -411,9 +414,12 @@ backend_sidebar()
 # the whole editor fits a laptop's screen (a phone's screen keeps its own narrower column).
 st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 1rem; max-width: 64rem; }</style>")
 st.title("Eraser")
-st.file_uploader("Photo (JPEG, PNG, BMP or WEBP)", type=PHOTO_TYPES, key="eraser_upload")
+# Any file is accepted here and the library refuses what it cannot use, in a sentence: the
+# uploader's own refusals (of a type, or of a size over maxUploadSize) are a red chip whose
+# reason shows only on hover, and never on a phone.
+st.file_uploader("Photo (JPEG, PNG, BMP or WEBP)", key="eraser_upload")
 take_upload()
-if state.upload_error:
+if state.upload_error and state.edit is None:  # while editing, said above the canvas (editor)
     st.error(state.upload_error)
 
 edit = state.edit

@@ -351,8 +351,24 @@ def test_a_damaged_upload_keeps_the_photo_its_steps_and_the_drawing(app, canvas,
     assert [e.value for e in app.error] == [library_message(truncated)]
     assert edit(app).current.data == erased and not button(app, "Undo erase").disabled
     assert not button(app, "Erase").disabled  # the drawing survived too
+    assert [i.value for i in app.info] == ["Still editing **street.jpg**: its steps and drawing are kept."]
+    button(app, "Erase").click()
+    app.run()  # a later success: the message belonged to the refused upload, and goes
+    assert not app.error and not app.info and edit(app).erase_count == 2
+    upload(app, truncated, "broken.jpg")
     upload(app, photo_jpeg, "again.jpg")
     assert not app.error
+
+
+@pytest.mark.slow
+def test_a_gif_while_editing_is_refused_in_words_and_the_photo_stays(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    gif = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(gif, "GIF")
+    upload(app, gif.getvalue(), "cat.gif", "image/gif")
+    assert [e.value for e in app.error] == [library_message(gif.getvalue())]
+    assert "GIF" in app.error[0].value
+    assert edit(app).name == "street.jpg" and canvas.calls[-1]["width"] > 0
 
 
 @pytest.mark.slow

@@ -312,6 +312,28 @@ def test_a_corrupt_upload_shows_the_message_and_the_page_still_works(page, photo
     expect(alert).to_have_count(0)
 
 
+def test_refused_files_are_said_in_the_main_area_and_the_photo_stays(page, photo, tmp_path):
+    upload(page, photo)
+    canvas_of(page)
+    gif, big, truncated = tmp_path / "cat.gif", tmp_path / "huge.jpg", tmp_path / "cut.jpg"
+    Image.new("RGB", (64, 64), "red").save(gif, "GIF")
+    big.write_bytes(bytes(60 * 2**20))  # over the library's 50 MB cap, under the uploader's
+    truncated.write_bytes(photo.read_bytes()[:50_000])
+    main = page.get_by_test_id("stMain")
+    for refused, words in ((gif, "looks like a GIF"), (big, "The photo file is 60 MB"), (truncated, "")):
+        upload(page, refused)
+        alert = main.get_by_test_id("stAlertContentError")
+        expect(alert).to_be_visible(timeout=60_000)
+        expect(alert).to_contain_text(words)
+        assert inside_window(page, alert)
+        expect(main.get_by_text("Still editing street.jpg")).to_be_visible()
+        expect(page.locator("canvas.upper-canvas")).to_be_visible()  # the photo stays on the canvas
+
+    paint(page, BALL)  # a later success clears the refusal's message
+    erase(page, 1)
+    expect(main.get_by_test_id("stAlertContentError")).to_have_count(0)
+
+
 def test_a_failed_remote_erase_says_why_and_offers_local(page, photo, tmp_path):
     page.get_by_text("Remote", exact=True).click()
     address = page.get_by_role("textbox", name="Service address")
