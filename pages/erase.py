@@ -20,6 +20,7 @@ from eraser import Photo, engines, load_mask, mask_from_drawing
 from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
+from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError
 from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset
@@ -145,6 +146,7 @@ def new_canvas() -> None:
     state.drawing = None
     state.failure = None
     state.upload_error = None
+    state.notice = None
 
 
 def take_upload() -> None:
@@ -201,7 +203,10 @@ def backend_sidebar() -> None:
 
 def engine_choice() -> None:
     """The one place that offers the Local engines, in a person's words."""
-    kept_widget(st.selectbox, "Engine", "eraser_engine", list(ENGINE_CHOICES), format_func=ENGINE_CHOICES.get,
+    # A model that could not be had is marked, until an erase with it works.
+    shown = {name: label + (" — unavailable here" if name in state.unavailable else "")
+             for name, label in ENGINE_CHOICES.items()}
+    kept_widget(st.selectbox, "Engine", "eraser_engine", list(shown), format_func=shown.get,
                 help="Automatic fills objects with the fast learned model (downloaded once, 28 MB) and "
                      "thin lines instantly. Best quality is slower. Classic needs no download.")
 
@@ -241,7 +246,8 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
             photo = open_photo(edit.current.data, edit.name)
             if mask is None:
                 mask = mask_from_drawing(drawing, photo.size)
-            result = backend(status).erase(photo, mask)
+            eraser = backend(status)
+            result = eraser.erase(photo, mask)
             data = result.photo.encode()
         except EraserError as error:
             status.update(label="Erase failed", state="error")
@@ -254,6 +260,12 @@ def erase_now(edit: Edit, mask, drawing) -> bool:
     open_photo(step.data, edit.name, result.photo)  # the next erase starts from these pixels
     shown(step, result.photo)  # the canvas's picture, from the pixels at hand rather than the file
     new_canvas()
+    if isinstance(eraser, Local):
+        if not eraser.fell_back:
+            state.unavailable.discard(state.engine)  # it works (again)
+        elif state.engine not in state.unavailable:  # said once, then marked in the engine list
+            state.unavailable.add(state.engine)
+            state.notice = result.note or None
     return True
 
 
@@ -371,10 +383,17 @@ def editor(edit: Edit) -> None:
                     help="See the original and the erased photo in the same place.")
     with status_slot:
         if clicked and erase_now(edit, mask, drawing):
-            rerun_editor()  # the erased photo on a fresh canvas
+            # The erased photo on a fresh canvas; the whole page when the engine list must
+            # now mark a model that could not be had.
+            st.rerun() if state.notice else rerun_editor()
         if state.upload_error:  # here, so that the next erase, undo or redo (this part's rerun) clears it
             st.error(state.upload_error)
             st.info(f"Still editing **{edit.name}**: its steps and drawing are kept.")
+        if state.notice:
+            st.info(state.notice)
+        if thin_lines_smear(edit, drawing):
+            st.warning("Thin lines only is for scratches and wires: what is painted is wider and would be "
+                       "smeared. Choose Automatic in the sidebar to erase objects.")
         if state.failure:
             show_failure(state.failure)
         elif missing:
@@ -383,11 +402,18 @@ def editor(edit: Edit) -> None:
             st.caption(hint(edit, comparing, marked))
 
 
+def thin_lines_smear(edit: Edit, drawing) -> bool:
+    """Whether the thin-line engine is chosen for a drawing wider than thin lines."""
+    if state.backend != "Local" or state.engine != "telea" or drawing is None or not drawing[..., 3].any():
+        return False
+    return not thin(drawing[..., 3] > 0, drawing.shape[1] / edit.size[0])
+
+
 def hint(edit: Edit, comparing: bool, marked: bool) -> str:
     """One line above the canvas: what the last erase did, and what to do next."""
     step = edit.current
-    done = (f"Erase {edit.erase_count} done in {step.seconds:.1f} s ({step.engine}). {step.note} ".replace("  ", " ")
-            if edit.erased else "")
+    # A step's note (a model that could not be had) is said once, above, rather than here.
+    done = f"Erase {edit.erase_count} done in {step.seconds:.1f} s ({step.engine}). " if edit.erased else ""
     if comparing:
         return done + "Slide to compare with the original; switch Compare off to paint."
     if marked:
