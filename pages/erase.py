@@ -23,7 +23,7 @@ from eraser.editor import Edit, Step
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError
 from eraser.remote.client import KEY_ENV, URL_ENV
-from ui import asset
+from ui import asset, reload
 from ui.state import state
 
 # The canvas fits the page's column (about 360 px on a phone) and at most this width and height;
@@ -167,6 +167,7 @@ def take_upload() -> None:
     state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
     state.compare = False
     new_canvas()
+    reload.start()
 
 
 def undo() -> None:
@@ -400,6 +401,7 @@ def editor(edit: Edit) -> None:
             st.info(missing)
         else:
             st.caption(hint(edit, comparing, marked))
+    reload.save()  # after every change this part makes, so a browser reload brings it back
 
 
 def thin_lines_smear(edit: Edit, drawing) -> bool:
@@ -434,6 +436,7 @@ def data_url(jpeg: bytes) -> str:
 
 
 state.init()
+reload.restore()
 backend_sidebar()
 
 # Less empty space above the title, and a column wide enough for the tools beside the photo, so

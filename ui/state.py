@@ -44,6 +44,7 @@ class Key(Generic[T]):
 
 class State:
     edit: Key[Edit | None] = Key(lambda: None)  # the photo being edited, its steps
+    token: Key[str] = Key(str)  # the URL's key to this work in the server's store (ui/reload.py)
     file: Key[dict | None] = Key(lambda: None)  # {"file_name", "mime"} of its download
     upload_id: Key[str | None] = Key(lambda: None)  # the uploader's file last opened
     upload_error: Key[str | None] = Key(lambda: None)

@@ -3,6 +3,7 @@ a 390 x 844 phone with touch. Upload, paint, Erase in place, Undo erase, Redo er
 Compare, a visit to About, and refused or failed steps."""
 
 import io
+import re
 from itertools import pairwise
 
 import cv2
@@ -283,6 +284,25 @@ def test_a_visit_to_about_keeps_the_drawing_and_the_steps(page, photo, tmp_path)
     erase(page, 2)  # and so is the drawing: Erase works without painting again
     result = download(page, tmp_path)
     assert gone(result, BALL) and gone(result, SECOND)
+
+
+def test_a_reload_brings_the_photo_and_its_steps_back(page, photo, tmp_path, browser, app_url):
+    upload(page, photo)
+    paint(page, SECOND)
+    erase(page, 1)
+    expect(page).to_have_url(re.compile(r"[?&]work=[\w-]{20,}"))
+    page.reload()
+    expect(page.get_by_text("Erase 1 done")).to_be_visible()
+    expect(page.get_by_role("button", name="Undo erase")).to_be_enabled()
+    canvas_of(page)
+    assert gone(download(page, tmp_path), SECOND)
+
+    context, stranger = open_app(browser, app_url, **LAPTOP)  # the same server, without the token
+    try:
+        expect(stranger.get_by_text("Remove unwanted objects from a photo")).to_be_visible()
+        expect(stranger.locator("canvas.upper-canvas")).to_have_count(0)
+    finally:
+        context.close()
 
 
 def test_a_one_pixel_photo_is_refused_in_words(page, tmp_path):
