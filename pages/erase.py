@@ -207,7 +207,8 @@ def engine_choice() -> None:
     # A model that could not be had is marked, until an erase with it works.
     shown = {name: label + (" — unavailable here" if name in state.unavailable else "")
              for name, label in ENGINE_CHOICES.items()}
-    kept_widget(st.selectbox, "Engine", "eraser_engine", list(shown), format_func=shown.get,
+    # Radio buttons, not a select box: the narrow sidebar cuts a select box's words off.
+    kept_widget(st.radio, "Engine", "eraser_engine", list(shown), format_func=shown.get,
                 help="Automatic fills objects with the fast learned model (downloaded once, 28 MB) and "
                      "thin lines instantly. Best quality is slower. Classic needs no download.")
 

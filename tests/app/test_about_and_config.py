@@ -44,7 +44,7 @@ def test_streamlit_settings_match_the_library():
 
 @pytest.mark.slow
 def test_about_lists_who_erased_each_step_of_the_photo(app, canvas, photo_jpeg):
-    app.sidebar.selectbox[0].set_value("telea")
+    app.sidebar.radio[1].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
     erase_box(app, canvas)

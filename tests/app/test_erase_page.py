@@ -197,7 +197,7 @@ def test_the_history_is_bounded(app, canvas, photo_jpeg):
 
 @pytest.mark.slow
 def test_each_step_records_who_erased_it(app, canvas, photo_jpeg):
-    app.sidebar.selectbox[0].set_value("telea")
+    app.sidebar.radio[1].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -250,14 +250,14 @@ def test_the_drawing_survives_a_visit_to_about(app, canvas, photo_jpeg):
 
 @pytest.mark.slow
 def test_the_steps_and_settings_survive_a_visit_to_about(app, canvas, photo_jpeg):
-    app.sidebar.selectbox[0].set_value("telea")
+    app.sidebar.radio[1].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
     erase_box(app, canvas)
     app.switch_page("pages/about.py").run()
     app.switch_page("pages/erase.py").run()
     assert not button(app, "Undo erase").disabled and not download(app).disabled
-    assert app.sidebar.selectbox[0].value == "telea"
+    assert app.sidebar.radio[1].value == "telea"
 
 
 @pytest.mark.slow
@@ -403,7 +403,7 @@ def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypa
     real = eraser.pipeline.erase
     monkeypatch.setattr(eraser.pipeline, "erase",
                         lambda *a, engine, **k: engines.append(engine) or real(*a, engine=engine, **k))
-    app.sidebar.selectbox[0].set_value("telea")
+    app.sidebar.radio[1].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
     erase_box(app, canvas)
