@@ -29,7 +29,7 @@ from ui.state import state
 # The canvas fits the page's column (about 360 px on a phone) and at most this width and height;
 # on a wide screen the tools stand beside it, so the whole editor fits a 1366 x 768 laptop.
 COLUMN_WIDTH = 704
-MAX_HEIGHT = 400
+MAX_HEIGHT = 360
 TOOLS_WIDTH = 240
 WIDE = COLUMN_WIDTH + TOOLS_WIDTH  # a column at least this wide has the tools beside the canvas
 PREVIEW_QUALITIES = (85, 70, 50)

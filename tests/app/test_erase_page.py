@@ -14,7 +14,7 @@ from eraser.images import MIN_SIDE
 from tests.support.photos import encode
 
 COLUMN = 704  # the page's column on a laptop, until the browser reports another width
-MAX_HEIGHT = 400
+MAX_HEIGHT = 360
 
 
 def upload(app, data, name="street.jpg", mime="image/jpeg"):
