@@ -13,18 +13,20 @@ from eraser import Photo, engines, load_mask
 from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
+from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
-from eraser.images import EXTENSIONS
 from eraser.remote.client import KEY_ENV, URL_ENV
-from ui import asset, canvas
+from ui import asset, canvas, reload
 from ui.state import state
 
-# The canvas fits the page's column (704 px on a laptop, about 360 on a phone) and this height.
+# The canvas fits the page's column (about 360 px on a phone) and at most this width and height;
+# on a wide screen the tools stand beside it, so the whole editor fits a 1366 x 768 laptop.
 COLUMN_WIDTH = canvas.COLUMN_WIDTH
-MAX_HEIGHT = 520
+MAX_HEIGHT = 360
+TOOLS_WIDTH = 240
+WIDE = COLUMN_WIDTH + TOOLS_WIDTH  # a column at least this wide has the tools beside the canvas
 BACKENDS = ("Local", "Remote")
 ENGINE_CHOICES = engines.labels()
-PHOTO_TYPES = list(EXTENSIONS)
 
 # Reports the column's width (the canvas is sized to it, so a phone shows the whole photo), and
 # hides the canvas's hover toolbar: its Undo undoes strokes, and the page has one Undo, of erases.
@@ -54,9 +56,18 @@ def preview(step_key: str, width: int, _data: bytes, _name: str, _photo: Photo |
     return canvas.jpeg(canvas.fit(photo, (0, 0, *photo.size), size)), size
 
 
+def beside() -> bool:
+    """Whether the tools stand beside the canvas (a wide screen) rather than below it."""
+    return state.width >= WIDE
+
+
+def canvas_width() -> int:
+    return min(COLUMN_WIDTH, state.width - TOOLS_WIDTH - 32 if beside() else state.width)
+
+
 def shown(step: Step, photo: Photo | None = None) -> tuple[bytes, tuple[int, int]]:
     edit = state.edit
-    return preview(step.key, state.width, step.data, edit.name, photo)
+    return preview(step.key, canvas_width(), step.data, edit.name, photo)
 
 
 @st.cache_data(max_entries=2, ttl="30m", show_spinner=False)
@@ -107,16 +118,22 @@ def backend(status):
 
 
 def new_canvas() -> None:
-    """An empty canvas (strokes and marks gone) and no stale failure: after an erase, undo, redo or clear."""
+    """An empty canvas (strokes and marks gone) and no stale message: after an erase, undo, redo or
+    clear. A message belongs to one moment: the next thing that works clears it."""
     canvas.forget()
     state.failure = None
-
-
-def on_upload() -> None:
-    file = st.session_state.eraser_upload  # the uploader widget's own value
     state.upload_error = None
-    if file is None:
-        return  # the person closed the file; keep working on the photo they have
+    state.notice = None
+
+
+def take_upload() -> None:
+    """Open a newly chosen photo. Read in the page's run rather than in the uploader's on_change:
+    a rerun the page asks for itself (the column's width arriving) can swallow that callback."""
+    file = st.session_state.get("eraser_upload")  # the uploader widget's own value
+    if file is None or file.file_id == state.upload_id:
+        return  # nothing new: the person closed the file, or it is the photo being edited
+    state.upload_id = file.file_id
+    state.upload_error = None
     data = file.getvalue()
     try:
         photo = open_photo(data, file.name)
@@ -127,6 +144,7 @@ def on_upload() -> None:
     state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
     state.compare = False
     new_canvas()
+    reload.start()
 
 
 def undo() -> None:
@@ -170,7 +188,11 @@ def backend_sidebar() -> None:
 
 def engine_choice() -> None:
     """The one place that offers the Local engines, in a person's words."""
-    kept_widget(st.selectbox, "Engine", "eraser_engine", list(ENGINE_CHOICES), format_func=ENGINE_CHOICES.get,
+    # A model that could not be had is marked, until an erase with it works.
+    shown = {name: label + (" — unavailable here" if name in state.unavailable else "")
+             for name, label in ENGINE_CHOICES.items()}
+    # Radio buttons, not a select box: the narrow sidebar cuts a select box's words off.
+    kept_widget(st.radio, "Engine", "eraser_engine", list(shown), format_func=shown.get,
                 help="Automatic fills objects with the fast learned model (downloaded once, 28 MB) and "
                      "thin lines instantly. Best quality is slower. Classic needs no download.")
 
@@ -211,7 +233,8 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
             photo = open_photo(edit.current.data, edit.name)
             if mask is None:
                 mask = marks.erase()
-            result = backend(status).erase(photo, mask, keep_out=marks.keep_out() if marks else None)
+            eraser = backend(status)
+            result = eraser.erase(photo, mask, keep_out=marks.keep_out() if marks else None)
             data = result.photo.encode()
         except EraserError as error:
             status.update(label="Erase failed", state="error")
@@ -224,6 +247,12 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
     open_photo(step.data, edit.name, result.photo)  # the next erase starts from these pixels
     shown(step, result.photo)  # the canvas's picture, from the pixels at hand rather than the file
     new_canvas()
+    if isinstance(eraser, Local):
+        if not eraser.fell_back:
+            state.unavailable.discard(state.engine)  # it works (again)
+        elif state.engine not in state.unavailable:  # said once, then marked in the engine list
+            state.unavailable.add(state.engine)
+            state.notice = result.note or None
     return True
 
 
@@ -248,10 +277,14 @@ def editor(edit: Edit) -> None:
     status_slot = st.container()
     # As tall as the canvas: after an erase, the old canvas can hold its place for a moment
     # while the new one is drawn, and the page below must not jump down and back meanwhile.
-    canvas_height = None if comparing else shown(edit.current)[1][1]
-    canvas_slot = st.container(height=canvas_height or "content", border=False)
-    # Below the canvas, so that on a phone the photo comes first; the canvas needs their values.
-    tools = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+    canvas_size = shown(edit.current)[1]
+    canvas_height = None if comparing else canvas_size[1]
+    # The tools beside the canvas on a wide screen; after it (the photo first) on a phone.
+    row = st.container(horizontal=beside(), gap="medium")
+    canvas_slot = row.container(height=canvas_height or "content", border=False,
+                                width=canvas_size[0] if beside() else "stretch")
+    tools = row.container(width=TOOLS_WIDTH if beside() else "stretch", key="eraser_tools",
+                          horizontal=not beside(), gap="small", vertical_alignment="bottom")
     tool = tools.segmented_control("Tool", list(canvas.TOOLS), default="Brush", key="eraser_tool",
                                    disabled=comparing, on_change=canvas.commit,
                                    help="Select object: draw a box around it. Keep out: mark what the fill "
@@ -273,8 +306,8 @@ def editor(edit: Edit) -> None:
             marks = canvas.draw(edit, open_photo(edit.current.data, edit.name), *shown(edit.current), tool, brush)
     marked = marks is not None and marks.any
 
-    with st.expander("Or use a mask file (white = erase)"):
-        file = st.file_uploader("Mask file", type=PHOTO_TYPES, key=f"eraser_mask_{generation}")
+    with tools.expander("Or use a mask file (white = erase)"):
+        file = st.file_uploader("Mask file", key=f"eraser_mask_{generation}")  # refused in words below
     mask = None
     if file is not None:
         try:
@@ -298,25 +331,51 @@ def editor(edit: Edit) -> None:
                     help="See the original and the erased photo in the same place.")
     with status_slot:
         if clicked and erase_now(edit, mask, marks):
-            canvas.rerun()  # the erased photo on a fresh canvas
+            # The erased photo on a fresh canvas; the whole page when the engine list must
+            # now mark a model that could not be had.
+            st.rerun() if state.notice else canvas.rerun()
+        if state.upload_error:  # here, so that the next erase, undo or redo (this part's rerun) clears it
+            st.error(state.upload_error)
+            st.info(f"Still editing **{edit.name}**: its steps and drawing are kept.")
+        if state.notice:
+            st.info(state.notice)
+        if thin_lines_smear(marks):
+            st.warning("Thin lines only is for scratches and wires: what is painted is wider and would be "
+                       "smeared. Choose Automatic in the sidebar to erase objects.")
         if state.failure:
             show_failure(state.failure)
         elif missing:
             st.info(missing)
         else:
             st.caption(hint(edit, comparing, marked))
+    reload.save()  # after every change this part makes, so a browser reload brings it back
+
+
+def thin_lines_smear(marks: canvas.Marks | None) -> bool:
+    """Whether the thin-line engine is chosen for marks wider than thin lines."""
+    if state.backend != "Local" or state.engine != "telea" or marks is None or not marks.any:
+        return False
+    return not thin(marks.erase(), 1.0)
 
 
 def hint(edit: Edit, comparing: bool, marked: bool) -> str:
     """One line above the canvas: what the last erase did, and what to do next."""
     step = edit.current
-    done = (f"Erase {edit.erase_count} done in {step.seconds:.1f} s ({step.engine}). {step.note} ".replace("  ", " ")
-            if edit.erased else "")
+    # A step's note (a model that could not be had) is said once, above, rather than here.
+    done = f"Erase {edit.erase_count} done in {step.seconds:.1f} s ({step.engine}). " if edit.erased else ""
     if comparing:
-        return done + "Slide to compare the original with the erased photo; switch Compare off to paint."
+        return done + "Slide to compare with the original; switch Compare off to paint."
     if marked:
         return done + "Press **Erase** to remove what is painted."
     return done + "Paint over what should go (or upload a mask file), then press **Erase**."
+
+
+def width_reported() -> None:
+    """The column's width, as the browser reports it: kept before the page is drawn again, so the
+    canvas gets it in that same run (a rerun asked for here could swallow an upload's)."""
+    reported = st.session_state["eraser_layout"]["width"]
+    if reported:
+        state.width = int(reported)
 
 
 def data_url(jpeg: bytes) -> str:
@@ -324,13 +383,19 @@ def data_url(jpeg: bytes) -> str:
 
 
 state.init()
+reload.restore()
 backend_sidebar()
 
-# Less empty space above the title, so the photo and its buttons fit a laptop's screen.
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }</style>")
+# Less empty space above the title, and a column wide enough for the tools beside the photo, so
+# the whole editor fits a laptop's screen (a phone's screen keeps its own narrower column).
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 1rem; max-width: 64rem; }</style>")
 st.title("Eraser")
-st.file_uploader("Photo (JPEG, PNG, BMP or WEBP)", type=PHOTO_TYPES, key="eraser_upload", on_change=on_upload)
-if state.upload_error:
+# Any file is accepted here and the library refuses what it cannot use, in a sentence: the
+# uploader's own refusals (of a type, or of a size over maxUploadSize) are a red chip whose
+# reason shows only on hover, and never on a phone.
+st.file_uploader("Photo (JPEG, PNG, BMP or WEBP)", key="eraser_upload")
+take_upload()
+if state.upload_error and state.edit is None:  # while editing, said above the canvas (editor)
     st.error(state.upload_error)
 
 edit = state.edit
@@ -339,8 +404,4 @@ if edit is None:
 else:
     editor(edit)
 
-reported = layout_probe(key="eraser_layout", data={"known": state.width, "most": COLUMN_WIDTH},
-                        on_width_change=lambda: None).width
-if reported and reported != state.width:
-    state.width = reported
-    st.rerun()  # a phone: draw the canvas again at the width it has
+layout_probe(key="eraser_layout", data={"known": state.width, "most": 2 * WIDE}, on_width_change=width_reported)

@@ -9,7 +9,7 @@ and the canvas starts empty on a background that shows every mark so far, tinted
 committed marks together with the drawing on the canvas.
 
 The brush size is measured on a canvas as wide as a laptop's column (COLUMN_WIDTH screen pixels)
-and shrinks with a narrower column, so on a phone a stroke covers the same part of the view as on
+and scales with the canvas's width, so on a phone a stroke covers the same part of the view as on
 a laptop; it stays the same on screen when zooming in, so there it covers fewer photo pixels.
 """
 
@@ -313,8 +313,9 @@ def draw(edit: Edit, photo: Photo, whole: bytes, size: tuple[int, int], tool: st
     canvas = st_canvas(
         fill_color=rgba(kind),
         stroke_color=rgba(kind),
-        # A thick border would grow the rectangle; the brush is measured on a laptop's column.
-        stroke_width=max(1, round(brush * state.width / COLUMN_WIDTH)) if mode == "freedraw" else 1,
+        # A thick border would grow the rectangle; the brush is measured on a canvas as wide as a
+        # laptop's column, and scales with this canvas's width.
+        stroke_width=max(1, round(brush * width / COLUMN_WIDTH)) if mode == "freedraw" else 1,
         background_image=picture,
         width=width,
         height=height,

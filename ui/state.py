@@ -45,8 +45,12 @@ class Key(Generic[T]):
 
 class State:
     edit: Key[Edit | None] = Key(lambda: None)  # the photo being edited, its steps
+    token: Key[str] = Key(str)  # the URL's key to this work in the server's store (ui/reload.py)
     file: Key[dict | None] = Key(lambda: None)  # {"file_name", "mime"} of its download
+    upload_id: Key[str | None] = Key(lambda: None)  # the uploader's file last opened
     upload_error: Key[str | None] = Key(lambda: None)
+    notice: Key[str | None] = Key(lambda: None)  # said once: a model could not be had
+    unavailable: Key[set] = Key(set)  # engines whose model could not be had, until one works
     failure: Key[dict | None] = Key(lambda: None)  # {"message", "remote"} of the last failed erase
     canvas: Key[int] = Key(lambda: 0)  # part of the canvas key: changing it gives an empty canvas
     drawing: Key[dict | None] = Key(lambda: None)  # the last drawing {"key", "json", "png", "start", "view"}

@@ -34,10 +34,15 @@ class AutoEngine(Engine):
         return self
 
     def engine_for(self, mask: np.ndarray) -> Engine:
-        # The distance to the nearest kept pixel peaks at the stroke's half-width.
-        padded = np.pad(mask.view(np.uint8), 1)
-        half_width = cv2.distanceTransform(padded, cv2.DIST_L2, 3).max()
-        return self.thin if half_width <= self.thin_radius else self.load().thick
+        return self.thin if thin(mask) else self.load().thick
 
     def inpaint(self, rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return self.engine_for(mask).inpaint(rgb, mask)
+
+
+def thin(mask: np.ndarray, scale: float = 1.0) -> bool:
+    """Whether a mask's widest stroke is thin enough for the thin-line engine: the distance to
+    the nearest kept pixel peaks at the stroke's half-width. `scale`: the mask's size over the
+    photo's (a canvas's drawing), since the limit is in photo pixels."""
+    padded = np.pad(mask.astype(np.uint8), 1)
+    return float(cv2.distanceTransform(padded, cv2.DIST_L2, 3).max()) <= AutoEngine.thin_radius * scale

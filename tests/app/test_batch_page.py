@@ -133,7 +133,7 @@ def test_the_page_asks_for_photos_a_mask_and_an_engine(page):
 
 
 def test_the_engine_starts_from_the_erase_pages_choice(app):
-    app.sidebar.selectbox[0].set_value("telea")  # on the Erase page
+    app.sidebar.radio[1].set_value("telea")  # on the Erase page
     app.run()
     app.switch_page("pages/batch.py").run()
     assert app.selectbox(key="batch_engine_input").value == "telea"

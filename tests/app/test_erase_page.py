@@ -18,7 +18,7 @@ from tests.app.conftest import APP
 from tests.support.photos import encode
 
 COLUMN = 704  # the page's column on a laptop, until the browser reports another width
-MAX_HEIGHT = 520
+MAX_HEIGHT = 360
 
 
 def upload(app, data, name="street.jpg", mime="image/jpeg"):
@@ -75,7 +75,8 @@ def test_the_page_starts_with_the_photo_uploader(app, canvas):
 def test_an_upload_shows_the_photo_on_a_canvas_as_wide_as_the_column(app, canvas, photo_jpeg):
     upload(app, photo_jpeg)
     call = canvas.calls[-1]
-    assert (call["width"], call["height"]) == (COLUMN, round(160 * COLUMN / 240))  # small photos are enlarged
+    # Small photos are enlarged: to the column's width, or to the height limit for a 3:2 photo.
+    assert (call["width"], call["height"]) == (round(240 * MAX_HEIGHT / 160), MAX_HEIGHT)
     background = Image.open(io.BytesIO(call["background_image"]))
     assert background.format == "JPEG" and background.size == (call["width"], call["height"])
     assert call["drawing_mode"] == "freedraw" and call["return_image_data"]
@@ -161,7 +162,7 @@ def test_undo_and_redo_walk_the_erases(app, canvas, photo_jpeg):
     app.run()
     assert edit(app).current.data == first and not download(app).disabled
     assert not button(app, "Redo erase").disabled
-    assert pixels(canvas.calls[-1]["background_image"]).shape[1] == COLUMN
+    assert pixels(canvas.calls[-1]["background_image"]).shape[1] == round(240 * MAX_HEIGHT / 160)
     button(app, "Undo erase").click()
     app.run()
     assert edit(app).current.data == photo_jpeg
@@ -200,7 +201,7 @@ def test_the_history_is_bounded(app, canvas, photo_jpeg):
 
 @pytest.mark.slow
 def test_each_step_records_who_erased_it(app, canvas, photo_jpeg):
-    app.sidebar.selectbox[0].set_value("telea")
+    app.sidebar.radio[1].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
     erase_box(app, canvas)
@@ -253,14 +254,14 @@ def test_the_drawing_survives_a_visit_to_about(app, canvas, photo_jpeg):
 
 @pytest.mark.slow
 def test_the_steps_and_settings_survive_a_visit_to_about(app, canvas, photo_jpeg):
-    app.sidebar.selectbox[0].set_value("telea")
+    app.sidebar.radio[1].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
     erase_box(app, canvas)
     app.switch_page("pages/about.py").run()
     app.switch_page("pages/erase.py").run()
     assert not button(app, "Undo erase").disabled and not download(app).disabled
-    assert app.sidebar.selectbox[0].value == "telea"
+    assert app.sidebar.radio[1].value == "telea"
 
 
 @pytest.mark.slow
@@ -354,8 +355,24 @@ def test_a_damaged_upload_keeps_the_photo_its_steps_and_the_drawing(app, canvas,
     assert [e.value for e in app.error] == [library_message(truncated)]
     assert edit(app).current.data == erased and not button(app, "Undo erase").disabled
     assert not button(app, "Erase").disabled  # the drawing survived too
+    assert "Still editing **street.jpg**: its steps and drawing are kept." in [i.value for i in app.info]
+    button(app, "Erase").click()
+    app.run()  # a later success: the message belonged to the refused upload, and goes
+    assert not app.error and not app.info and edit(app).erase_count == 2
+    upload(app, truncated, "broken.jpg")
     upload(app, photo_jpeg, "again.jpg")
     assert not app.error
+
+
+@pytest.mark.slow
+def test_a_gif_while_editing_is_refused_in_words_and_the_photo_stays(app, canvas, photo_jpeg):
+    upload(app, photo_jpeg)
+    gif = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(gif, "GIF")
+    upload(app, gif.getvalue(), "cat.gif", "image/gif")
+    assert [e.value for e in app.error] == [library_message(gif.getvalue())]
+    assert "GIF" in app.error[0].value
+    assert edit(app).name == "street.jpg" and canvas.calls[-1]["width"] > 0
 
 
 @pytest.mark.slow
@@ -390,7 +407,7 @@ def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypa
     real = eraser.pipeline.erase
     monkeypatch.setattr(eraser.pipeline, "erase",
                         lambda *a, engine, **k: engines.append(engine) or real(*a, engine=engine, **k))
-    app.sidebar.selectbox[0].set_value("telea")
+    app.sidebar.radio[1].set_value("telea")
     app.run()
     upload(app, photo_jpeg)
     erase_box(app, canvas)

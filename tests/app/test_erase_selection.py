@@ -17,8 +17,8 @@ from tests.unit.test_keep_out import yellow_scene, yellowish
 
 pytestmark = pytest.mark.slow
 
-SIZE = (2400, 1500)  # shown at 704 x 440 on a laptop: 1:1 is 3.4 times the whole photo's scale
-SHOWN = (704, 440)
+SIZE = (2816, 1440)  # shown at 704 x 360 on a laptop: 1:1 is 4 times the whole photo's scale
+SHOWN = (704, 360)
 GROW = 6  # the page erases with the library's default growth; a few pixels more for JPEG-free PNG
 
 
@@ -37,7 +37,7 @@ def erased(monkeypatch):
 
 
 def choose(app, engine):
-    app.sidebar.selectbox[0].set_value(engine)
+    app.sidebar.radio[1].set_value(engine)
     return app.run()
 
 
@@ -83,7 +83,7 @@ def test_zoom_offers_up_to_one_photo_pixel_per_screen_pixel_and_pans_by_half_a_v
     zoom(app, "1:1")
     call = canvas.calls[-1]
     assert (call["width"], call["height"]) == SHOWN  # the canvas keeps its place and size
-    assert shows(background(canvas), scene(*SIZE), 848, 530)  # the middle, one photo pixel per screen pixel
+    assert shows(background(canvas), scene(*SIZE), 1056, 540)  # the middle, one photo pixel per screen pixel
 
     clicks = 0
     while not button(app, "Right").disabled and clicks < 5:
@@ -91,7 +91,7 @@ def test_zoom_offers_up_to_one_photo_pixel_per_screen_pixel_and_pans_by_half_a_v
         app.run()
         clicks += 1
     assert clicks == 3 and not button(app, "Left").disabled  # 352 photo pixels each, then the edge
-    assert shows(background(canvas), scene(*SIZE), SIZE[0] - 704, 530)
+    assert shows(background(canvas), scene(*SIZE), SIZE[0] - 704, 540)
 
     zoom(app, "Whole photo")
     assert np.abs(background(canvas) - whole).mean() < 1
@@ -103,16 +103,16 @@ def test_strokes_at_two_zoom_levels_are_both_erased_in_photo_pixels(app, canvas,
     choose(app, "telea")
     upload(app, photo, "wall.png", "image/png")
     plain = background(canvas)
-    canvas.paint((0.1, 0.1, 0.2, 0.2))  # the whole photo: 704 x 440 canvas pixels for 2400 x 1500
+    canvas.paint((0.1, 0.1, 0.2, 0.2))  # the whole photo: 704 x 360 canvas pixels for 2816 x 1440
     app.run()
-    zoom(app, "1:1")  # the middle: photo pixels 848..1552 across, 530..970 down
-    button(app, "Right").click()  # half a view: 1200..1904 across
+    zoom(app, "1:1")  # the middle: photo pixels 1056..1760 across, 540..900 down
+    button(app, "Right").click()  # half a view: 1408..2112 across
     app.run()
-    canvas.paint((0.5, 0.5, 0.6, 0.6))  # canvas pixels 352..422 across, 220..264 down
+    canvas.paint((0.5, 0.5, 0.6, 0.6))  # canvas pixels 352..422 across, 180..216 down
     app.run()
     zoom(app, "Whole photo")
     redder = background(canvas)[..., 0] - plain[..., 0]  # both marks tinted on the whole photo
-    assert redder[50:80, 80:130].mean() > 40 and redder[222:230, 460:474].mean() > 40
+    assert redder[40:70, 80:130].mean() > 40 and redder[181:188, 441:456].mean() > 40
     assert abs(redder[300:, :300].mean()) < 2
     assert not button(app, "Erase").disabled
 
@@ -120,10 +120,9 @@ def test_strokes_at_two_zoom_levels_are_both_erased_in_photo_pixels(app, canvas,
     app.run()
     (call,) = erased
     mask = call["mask"]
-    zoomed = box_mask(SIZE, (1552, 750, 1622, 794))  # exactly, at one photo pixel per screen pixel
-    assert np.array_equal(mask[700:850, 1500:1700], zoomed[700:850, 1500:1700])
-    whole = box_mask(SIZE, (round(70 * 2400 / 704), round(44 * 1500 / 440),
-                            round(141 * 2400 / 704), round(88 * 1500 / 440)))
+    zoomed = box_mask(SIZE, (1760, 720, 1830, 756))  # exactly, at one photo pixel per screen pixel
+    assert np.array_equal(mask[650:850, 1700:1900], zoomed[650:850, 1700:1900])
+    whole = box_mask(SIZE, (70 * 4, 36 * 4, 141 * 4, 72 * 4))
     assert np.count_nonzero(mask[:400, :600] != whole[:400, :600]) < 0.02 * whole.sum()  # nearest-pixel edges
     assert call["keep_out"] is None
 
@@ -142,21 +141,21 @@ def test_on_a_phone_the_brush_is_as_fine_and_1_1_shows_photo_pixels_too(app, can
     app.session_state["eraser_width"] = 358  # what the layout probe reports on a 390 px phone
     app.run()
     phone = canvas.calls[-1]
-    assert (phone["width"], phone["height"]) == (358, 224)
+    assert (phone["width"], phone["height"]) == (358, 183)
     # The same share of the canvas, so the same share of the photo: not twice as coarse.
     assert abs(phone["stroke_width"] / phone["width"] - laptop["stroke_width"] / laptop["width"]) < 0.002
     assert app.selectbox(key="eraser_zoom_input").options == ["Whole photo", "2x", "4x", "1:1"]
 
-    zoom(app, "1:1")  # the middle 358 x 224 photo pixels: 1021..1379 across, 638..862 down
+    zoom(app, "1:1")  # the middle 358 x 183 photo pixels: 1229..1587 across, about 628..811 down
     assert canvas.calls[-1]["stroke_width"] == phone["stroke_width"]  # the same on screen, finer on the photo
-    canvas.paint((0.5, 0.5, 0.6, 0.6))  # canvas pixels 179..215 across, 112..134 down
+    canvas.paint((0.5, 0.5, 0.6, 0.6))  # canvas pixels 179..215 across, 92..110 down
     app.run()
     button(app, "Erase").click()
     app.run()
     (call,) = erased
     rows, cols = np.nonzero(call["mask"])
-    assert (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1) == (1200, 750, 1236, 772)
-    assert call["mask"].sum() == 36 * 22
+    assert (cols.min(), cols.max() + 1, rows.max() + 1 - rows.min()) == (1408, 1444, 18)
+    assert rows.min() in (628 + 92, 629 + 92) and call["mask"].sum() == 36 * 18
 
 
 def test_a_box_around_an_object_becomes_its_outline_and_is_erased(app, canvas, erased):

@@ -2,6 +2,8 @@
 a 390 x 844 phone with touch. Upload, paint, Erase in place, Undo erase, Redo erase, Download,
 Compare, a visit to About, and refused or failed steps."""
 
+import io
+import re
 from itertools import pairwise
 
 import cv2
@@ -12,6 +14,7 @@ from playwright.sync_api import expect
 
 from eraser import Photo
 from eraser.errors import EraserError
+from tests.e2e.conftest import LAPTOP, PHONE, open_app
 from tests.support.photos import encode, scene
 
 SIZE = (1200, 800)
@@ -128,7 +131,11 @@ def test_erase_in_place_undo_redo_and_download_on_a_laptop(page, photo, tmp_path
 
     paint(page, BALL)
     erase(page, 1)
+    # The whole editor in the first screen: actions, the whole canvas and the tools beside it.
     assert inside_window(page, page.get_by_role("button", name="Download"))
+    assert inside_window(page, canvas_of(page))
+    for tool in ("Brush size", "Rectangle", "Clear mask"):
+        assert inside_window(page, page.locator(".st-key-eraser_tools").get_by_text(tool, exact=True))
     assert page.evaluate("document.querySelector('[data-testid=stMain]').scrollTop") == 0
     page.screenshot(path=screenshot_path("screenshot.png"))
     first = download(page, tmp_path)
@@ -180,26 +187,70 @@ def test_on_a_phone_the_whole_photo_fits_and_a_touch_stroke_at_its_edge_erases_t
     assert gone(result, EDGE) and not gone(result, BALL)
 
 
-def test_compare_shows_the_original_where_the_canvas_was(page, photo):
-    upload(page, photo)
-    paint(page, BALL)
-    erase(page, 1)
-    canvas_box = canvas_of(page).bounding_box()
-    page.get_by_text("Compare", exact=True).click()
-    view = page.locator(".cmp")
-    expect(view).to_be_visible()
-    box = view.bounding_box()
-    assert abs(box["x"] - canvas_box["x"]) <= 1 and abs(box["y"] - canvas_box["y"]) <= 1
-    assert abs(box["width"] - canvas_box["width"]) <= 1 and abs(box["height"] - canvas_box["height"]) <= 1
-    expect(page.locator("canvas.upper-canvas")).to_have_count(0)
-    slider, original = page.get_by_label("Original and erased"), page.locator(".cmp img.was")
-    slider.fill("0")  # all erased: the original is clipped away
-    assert "100%" in original.evaluate("img => img.style.clipPath")
-    slider.fill("100")  # all original
-    assert "100%" not in original.evaluate("img => img.style.clipPath")
+def seen(page, box):
+    """What the window shows in a box (page pixels), as RGB at that box's size."""
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=box))).convert("RGB"))
+    return cv2.resize(shot, (round(box["width"]), round(box["height"])), interpolation=cv2.INTER_AREA).astype(int)
 
-    page.get_by_text("Compare", exact=True).click()
-    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+
+def in_box(box, ball):
+    """A ball mapped from photo pixels to a box showing the whole photo."""
+    scale = box["width"] / SIZE[0]
+    return tuple(round(v * scale) for v in ball)
+
+
+def yellow_pixels(pixels):
+    return int(((pixels[..., :2].min(axis=-1) - pixels[..., 2]) > 90).sum())
+
+
+@pytest.mark.parametrize("window", ["laptop", "phone"])
+def test_compare_slides_between_the_original_and_the_erased_photo_in_the_canvas_place(
+    window, browser, app_url, photo
+):
+    context, page = open_app(browser, app_url, **(LAPTOP if window == "laptop" else PHONE))
+    try:
+        upload(page, photo)
+        if window == "phone":  # the page learns the column's width just after loading, then redraws
+            page.wait_for_function(
+                "() => { const c = document.querySelector('[class*=st-key-eraser_canvas]');"
+                " return c && c.getBoundingClientRect().width <= 390; }"
+            )
+        (paint if window == "laptop" else touch_paint)(page, BALL)
+        erase(page, 1)
+        canvas_box = canvas_of(page).bounding_box()
+        page.get_by_text("Compare", exact=True).click()
+        slider = page.get_by_label("Original and erased")
+        expect(slider).to_be_visible()
+        expect(page.locator("canvas.upper-canvas")).to_have_count(0)
+        box = page.locator(".cmp").bounding_box()  # the picture: where and as large as the canvas was
+        assert all(abs(box[k] - canvas_box[k]) <= 1 for k in ("x", "y", "width", "height")), (box, canvas_box)
+        ball, second = in_box(canvas_box, BALL), in_box(canvas_box, SECOND)
+        for image in page.locator(".cmp img").all():
+            image.evaluate("img => img.decode()")  # both pictures are ready to be seen
+        page.wait_for_timeout(300)  # and painted
+
+        slider.fill("100")  # all original
+        original = seen(page, canvas_box)
+        assert yellowness(original, ball) > 120 and yellowness(original, second) > 120
+        slider.fill("0")  # all erased
+        erased = seen(page, canvas_box)
+        assert gone(erased, ball) and yellowness(erased, second) > 120
+        slider.fill("50")  # the left half original, the right half erased: the ball is at 58 %
+        half = seen(page, canvas_box)
+        assert gone(half, ball)
+
+        # Nothing of the original outside the canvas's place (below it, say): no yellow ball.
+        view = page.viewport_size
+        window_pixels = seen(page, {"x": 0, "y": 0, **view})
+        x, y = round(canvas_box["x"]), round(canvas_box["y"])
+        assert y + canvas_box["height"] < view["height"] - 20  # some of what is below is in sight
+        window_pixels[y : y + round(canvas_box["height"]), x : x + round(canvas_box["width"])] = 0
+        assert yellow_pixels(window_pixels) < 20
+
+        page.get_by_text("Compare", exact=True).click()
+        expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    finally:
+        context.close()
 
 
 def test_the_canvas_has_no_undo_of_its_own(page, photo):
@@ -235,6 +286,25 @@ def test_a_visit_to_about_keeps_the_drawing_and_the_steps(page, photo, tmp_path)
     assert gone(result, BALL) and gone(result, SECOND)
 
 
+def test_a_reload_brings_the_photo_and_its_steps_back(page, photo, tmp_path, browser, app_url):
+    upload(page, photo)
+    paint(page, SECOND)
+    erase(page, 1)
+    expect(page).to_have_url(re.compile(r"[?&]work=[\w-]{20,}"))
+    page.reload()
+    expect(page.get_by_text("Erase 1 done")).to_be_visible()
+    expect(page.get_by_role("button", name="Undo erase")).to_be_enabled()
+    canvas_of(page)
+    assert gone(download(page, tmp_path), SECOND)
+
+    context, stranger = open_app(browser, app_url, **LAPTOP)  # the same server, without the token
+    try:
+        expect(stranger.get_by_text("Remove unwanted objects from a photo")).to_be_visible()
+        expect(stranger.locator("canvas.upper-canvas")).to_have_count(0)
+    finally:
+        context.close()
+
+
 def test_a_one_pixel_photo_is_refused_in_words(page, tmp_path):
     dot = tmp_path / "dot.png"
     dot.write_bytes(encode(np.full((1, 1, 3), 200, np.uint8)))
@@ -260,6 +330,28 @@ def test_a_corrupt_upload_shows_the_message_and_the_page_still_works(page, photo
     upload(page, photo)
     expect(page.locator("canvas.upper-canvas")).to_be_visible()
     expect(alert).to_have_count(0)
+
+
+def test_refused_files_are_said_in_the_main_area_and_the_photo_stays(page, photo, tmp_path):
+    upload(page, photo)
+    canvas_of(page)
+    gif, big, truncated = tmp_path / "cat.gif", tmp_path / "huge.jpg", tmp_path / "cut.jpg"
+    Image.new("RGB", (64, 64), "red").save(gif, "GIF")
+    big.write_bytes(bytes(60 * 2**20))  # over the library's 50 MB cap, under the uploader's
+    truncated.write_bytes(photo.read_bytes()[:50_000])
+    main = page.get_by_test_id("stMain")
+    for refused, words in ((gif, "looks like a GIF"), (big, "The photo file is 60 MB"), (truncated, "")):
+        upload(page, refused)
+        alert = main.get_by_test_id("stAlertContentError")
+        expect(alert).to_be_visible(timeout=60_000)
+        expect(alert).to_contain_text(words)
+        assert inside_window(page, alert)
+        expect(main.get_by_text("Still editing street.jpg")).to_be_visible()
+        expect(page.locator("canvas.upper-canvas")).to_be_visible()  # the photo stays on the canvas
+
+    paint(page, BALL)  # a later success clears the refusal's message
+    erase(page, 1)
+    expect(main.get_by_test_id("stAlertContentError")).to_have_count(0)
 
 
 def test_a_failed_remote_erase_says_why_and_offers_local(page, photo, tmp_path):

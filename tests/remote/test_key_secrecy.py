@@ -27,7 +27,9 @@ def test_key_never_leaks(tmp_path, start, raw_server, scripted, caplog, capsys):
     caplog.set_level(logging.DEBUG)  # every logger, urllib3's connection chatter included
     flaky = Flaky(make_app(tmp_path), ["AI_SERVICE_FLOW_RESTRICTION"])
     origin = start(flaky)
-    remote = RemoteEraser(KEY, origin, **FAST)
+    # A real erase in a fresh worker process can take seconds on a busy machine: only the hanging
+    # server below needs the short timeout.
+    remote = RemoteEraser(KEY, origin, **{**FAST, "timeout": 30.0})
     result = remote.erase(*scene())  # one retry, then success
     said = [repr(remote), repr(result), str(vars(result)), result.image_url, result.note]
 

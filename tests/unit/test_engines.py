@@ -131,3 +131,14 @@ def test_hundreds_of_specks_are_grouped_into_a_few_windows():
     for x0, y0, x1, y1 in boxes:
         cover[y0:y1, x0:x1] += 1
     assert cover.max() == 1 and (cover[mask] == 1).all()
+
+
+def test_thin_tells_strokes_from_objects_in_photo_pixels():
+    from eraser.engines.auto import AutoEngine, thin
+
+    mask = np.zeros((200, 300), bool)
+    mask[100:110, 20:280] = True  # a 10 px line: half-width 5
+    assert thin(mask)
+    mask[40:90, 40:90] = True  # a 50 px object
+    assert not thin(mask)
+    assert thin(mask, scale=25 / AutoEngine.thin_radius)  # a drawing 25/8 times the photo's size

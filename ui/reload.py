@@ -1,0 +1,43 @@
+"""Work that survives a browser reload: a random token in the page's URL (?work=…) keyed to a
+bounded, expiring store on the server (eraser.sessions). Only the URL's holder gets the work."""
+
+import streamlit as st
+
+from eraser.sessions import Sessions
+from ui.state import state
+
+PARAM = "work"
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> Sessions:
+    """One store for every session of this server."""
+    return Sessions()
+
+
+def restore() -> None:
+    """After a reload (a new session with the token in its URL): the photo, its steps, the
+    drawing and the marks of other views back. Also puts the token back in the URL after a visit to another page."""
+    token = st.query_params.get(PARAM)
+    if state.edit is None and token and (kept := store().get(token)) is not None:
+        state.token = token
+        state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view = kept
+    if state.token and token != state.token:
+        st.query_params[PARAM] = state.token
+
+
+def start() -> None:
+    """A new photo: a new token, so an old URL never brings this one."""
+    state.token = Sessions.new_token()
+    st.query_params[PARAM] = state.token
+
+
+def save() -> None:
+    """Keep the work as it is now (references only: nothing is copied)."""
+    edit = state.edit
+    if edit is None or not state.token:
+        return
+    drawing, marks, keep = state.drawing, state.marks, state.keep
+    nbytes = edit.kept_bytes + (len(drawing["png"] or b"") if drawing else 0)
+    nbytes += sum(mask.nbytes for mask in (marks, keep) if mask is not None)
+    store().put(state.token, (edit, state.file, drawing, state.canvas, marks, keep, state.view), nbytes)
