@@ -1,6 +1,7 @@
 """Command-line speed: the whole `python -m eraser erase` process, from spawn to exit, on a 12 MP
 JPEG and a 12 MP PNG with one 300 px object (JPEG in and out, PNG in and out), for the default
-engine and the classic ones; and the imports of the library in a fresh interpreter.
+engine and the classic ones; and the imports of the library in a fresh interpreter, and the
+command's start-up (`python -m eraser --version`).
 
     python -m bench.cli_speed [--runs 5] [--root CHECKOUT ...] [--engines auto patchmatch telea]
 
@@ -68,6 +69,7 @@ def _run(command: list[str], root: Path, env: dict) -> tuple[float, float, float
 def _cases(folder: Path, engines: list[str]) -> dict[str, tuple[list[str], Path | None]]:
     """Case name -> (command, the file it writes or None)."""
     cases = {name: ([sys.executable, "-c", TIMED.format(code)], None) for name, code in IMPORTS.items()}
+    cases["python -m eraser --version"] = ([sys.executable, "-m", "eraser", "--version"], None)
     for kind, ext in (("JPEG", "jpg"), ("PNG", "png")):
         for engine in engines:
             output = folder / f"out.{ext}"
@@ -105,7 +107,8 @@ def main() -> None:
             for name, (command, output) in cases.items():
                 for root in roots:
                     wall, cpu, peak, out = _run(command, root, env)
-                    results[(root, name)].append((wall, cpu, peak, float(out) if output is None else None))
+                    timed = name in IMPORTS  # the child printed its imports' own time
+                    results[(root, name)].append((wall, cpu, peak, float(out) if timed else None))
                     if output is not None:
                         source = folder / f"photo{output.suffix}"
                         sizes[(root, name)] = output.stat().st_size / source.stat().st_size
@@ -123,8 +126,8 @@ def _print(roots: list[Path], cases: dict, results: dict, sizes: dict, runs: int
         for root in roots:
             rows = results[(root, name)]
             walls = [r[0] for r in rows]
-            last = (f"{statistics.median(r[3] for r in rows):.3f} s" if (root, name) not in sizes
-                    else f"{sizes[(root, name)]:.3f}")
+            last = (f"{sizes[(root, name)]:.3f}" if (root, name) in sizes
+                    else f"{statistics.median(r[3] for r in rows):.3f} s" if rows[0][3] is not None else "")
             print(f"| {name} | {root.name} | {statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
                   f"| {statistics.median(r[1] for r in rows):.2f} | {max(r[2] for r in rows):.0f} | {last} |")
 
