@@ -4,6 +4,7 @@ engine and the classic ones; and the imports of the library in a fresh interpret
 command's start-up (`python -m eraser --version`).
 
     python -m bench.cli_speed [--runs 5] [--root CHECKOUT ...] [--engines auto patchmatch telea]
+    python -m bench.cli_speed --png-saves [--runs 5]
 
 Each `--root` is a checkout whose `eraser` is run (default: this one); with several, their runs
 take turns (case by case: root A, root B, then the next case), so a busy machine slows each
@@ -11,6 +12,10 @@ about as much. Wall time is from spawn to exit; CPU time is the process's user +
 (all its threads), which depends less on what else the machine runs; peak is its largest
 resident size. Everything runs with ERASER_OFFLINE=1 and an empty models folder, as on a fresh
 machine without network: the default engine fills objects with PatchMatch.
+
+`--png-saves` times the PNG save alone, in this process: this checkout's `Photo.encode("PNG")`
+against Pillow at compress_level 3 (the save before OpenCV wrote PNGs), on the 12 MP photo, the
+same photo without its grain, and the app's screenshot; CPU seconds, best of --runs.
 """
 
 from __future__ import annotations
@@ -50,6 +55,44 @@ def make_inputs(folder: Path) -> None:
     (folder / "mask.png").write_bytes(encode(mask.astype(np.uint8) * 255))
 
 
+def png_saves(runs: int) -> None:
+    import io
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    from bench.inputs import scene
+    from eraser import Photo
+
+    grainy = scene(WIDTH, HEIGHT)
+    pictures = {"12 MP photo (grain)": grainy, "12 MP, blurred (no grain)": cv2.GaussianBlur(grainy, (0, 0), 3),
+                "app screenshot, 1366 x 768": np.asarray(Image.open(ROOT / "docs" / "screenshot.png").convert("RGB"))}
+
+    def pillow(photo: Photo) -> bytes:
+        out = io.BytesIO()
+        photo.to_image().save(out, "PNG", compress_level=3)
+        return out.getvalue()
+
+    print(f"PNG save alone, CPU seconds (best of {runs}) and size")
+    print("| picture | Pillow level 3 | now | now / Pillow: time | size |")
+    print("|---|---|---|---|---|")
+    for name, pixels in pictures.items():
+        photo = Photo.open(pillow(Photo(pixels, "PNG")))
+        seconds, sizes = {}, {}
+        for save in (pillow, Photo.encode):
+            times = []
+            for _ in range(runs):
+                start = time.process_time()
+                data = save(photo)
+                times.append(time.process_time() - start)
+            seconds[save], sizes[save] = min(times), len(data)
+            assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), pixels)  # lossless, both
+        old, new = (pillow, Photo.encode)
+        print(f"| {name} | {seconds[old]:.3f} s, {sizes[old] / 1e6:.2f} MB | {seconds[new]:.3f} s, "
+              f"{sizes[new] / 1e6:.2f} MB | {seconds[new] / seconds[old]:.2f} | {sizes[new] / sizes[old]:.3f} |")
+
+
 def _run(command: list[str], root: Path, env: dict) -> tuple[float, float, float, str]:
     """Wall s, CPU s and peak MB of one process, and its stdout. The peak is the child's
     ru_maxrss, which counts this (small) process's resident size at the exec as a floor."""
@@ -84,10 +127,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--root", type=Path, action="append", help="a checkout to run (repeatable; default: this one)")
     parser.add_argument("--engines", nargs="+", default=["auto", "patchmatch", "telea"])
+    parser.add_argument("--png-saves", action="store_true", help="time the PNG save alone, in this process")
     parser.add_argument("--make-inputs", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make_inputs:
         make_inputs(args.make_inputs)
+        return
+    if args.png_saves:
+        png_saves(args.runs)
         return
     roots = [root.resolve() for root in args.root or [ROOT]]
     with tempfile.TemporaryDirectory(prefix="eraser-cli-bench-") as tmp:
