@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from . import __version__, batch, engines, models
+from . import __version__, engines, models
 from .backends import Local
 from .errors import EraserError, RemoteError
 from .files import read as _read
@@ -81,6 +81,8 @@ def _note_own_model(model_file: str | None) -> None:
 
 def _batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # imported here: only this command draws a bar per photo
+
+    from . import batch  # and only this one runs worker processes
 
     if args.remote and (args.model_file or args.engine != engines.DEFAULT):
         raise EraserError("With --remote the server chooses the engine: leave out --engine and --model-file.")

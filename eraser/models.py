@@ -12,11 +12,14 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
 from .errors import ModelError
-from .fetch import Progress, download
+
+if TYPE_CHECKING:
+    from .fetch import Progress
 
 
 @dataclass(frozen=True)
@@ -131,4 +134,6 @@ def pull(model: Model, progress: Progress | None = None) -> Path:
     """Download `model` again, whatever is in place; ModelError says why it failed."""
     if offline():
         raise ModelError(f"Downloads are off (ERASER_OFFLINE), so {model.title} cannot be fetched.")
+    from .fetch import download  # here: requests, urllib3 and TLS are for downloads only
+
     return download(model.url, path(model), size=model.size, sha256=model.sha256, progress=progress)

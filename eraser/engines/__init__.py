@@ -1,23 +1,31 @@
-"""The registry of erasing engines, by name."""
+"""The registry of erasing engines, by name.
+
+Each engine's module is imported when that engine is first asked for, so listing the engines or
+running telea does not import the others (a learned engine imports ONNX Runtime only when it
+opens its model)."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import EngineError
-from .auto import AutoEngine
-from .base import Engine
-from .lama import LamaEngine
-from .learned import LearnedEngine
-from .migan import MiganEngine
-from .patchmatch import PatchMatchEngine
-from .telea import TeleaEngine
+
+if TYPE_CHECKING:
+    from .base import Engine
 
 DEFAULT = "auto"
-_ENGINES: dict[str, type[Engine]] = {
-    e.name: e for e in (AutoEngine, MiganEngine, LamaEngine, PatchMatchEngine, TeleaEngine)
+# name -> (module, class), the default first
+_ENGINES = {
+    "auto": ("auto", "AutoEngine"),
+    "migan": ("migan", "MiganEngine"),
+    "lama": ("lama", "LamaEngine"),
+    "patchmatch": ("patchmatch", "PatchMatchEngine"),
+    "telea": ("telea", "TeleaEngine"),
 }
-LEARNED = [name for name, kind in _ENGINES.items() if issubclass(kind, LearnedEngine)]
+# The engines that run an ONNX model (tests/unit/test_engines.py holds this to their classes).
+LEARNED = ["migan", "lama"]
 
 
 def names() -> list[str]:
@@ -25,9 +33,18 @@ def names() -> list[str]:
     return list(_ENGINES)
 
 
+def kind(name: str) -> type[Engine]:
+    """The class of a named engine; EngineError names the choices for an unknown one."""
+    try:
+        module, cls = _ENGINES[name]
+    except KeyError:
+        raise EngineError(f"Unknown engine '{name}'. Choose one of: {', '.join(_ENGINES)}.") from None
+    return getattr(importlib.import_module(f".{module}", __name__), cls)
+
+
 def labels() -> dict[str, str]:
     """Engine names and the words a person is offered for each, the default first."""
-    return {name: kind.label for name, kind in _ENGINES.items()}
+    return {name: kind(name).label for name in _ENGINES}
 
 
 def get(name: str, model_file: str | Path | None = None) -> Engine:
@@ -35,15 +52,20 @@ def get(name: str, model_file: str | Path | None = None) -> Engine:
 
     `model_file` runs a learned engine with an ONNX file of the person's own instead of the
     pinned download (its checksum is not checked; the self-check still is)."""
-    try:
-        kind = _ENGINES[name]
-    except KeyError:
-        raise EngineError(f"Unknown engine '{name}'. Choose one of: {', '.join(_ENGINES)}.") from None
+    engine = kind(name)
     if model_file is None:
-        return kind()
-    if not issubclass(kind, LearnedEngine):
+        return engine()
+    if name not in LEARNED:
         raise EngineError(f"A model file only works with a learned engine ({', '.join(LEARNED)}), not '{name}'.")
-    return kind(model_file)
+    return engine(model_file)
 
 
-__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "labels", "names"]
+def __getattr__(name: str):
+    if name == "Engine":  # the base class, for type hints and new engines
+        from .base import Engine
+
+        return Engine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "kind", "labels", "names"]

@@ -18,17 +18,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from .. import models
 from ..errors import ModelError
-from ..fetch import Progress
 from ..masks import edge
 from . import selfcheck, vetting
 from .base import Engine
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+    from ..fetch import Progress
 
 # A failed load (no network, bad file) is not retried by every erase for this long.
 RETRY_AFTER = 600.0
@@ -152,6 +156,8 @@ class LearnedEngine(Engine):
         return cast.input[0] if cast else None
 
     def _session(self, file: Path, raw: str | None) -> Wiring:
+        import onnxruntime as ort  # here: a quarter of a second that only a learned engine's erase needs
+
         options = ort.SessionOptions()
         options.log_severity_level = QUIET
         # Without the arena, memory goes back after each window: bench/learned_speed.py measured
@@ -200,6 +206,8 @@ class LearnedEngine(Engine):
 
     def _run(self, wiring: Wiring, feeds: dict) -> np.ndarray:
         """The model's answer, within its deadline, free of NaN and Inf; Unusable otherwise."""
+        import onnxruntime as ort
+
         options = ort.RunOptions()
         options.log_severity_level = QUIET
         timer = threading.Timer(wiring.seconds, setattr, (options, "terminate", True))

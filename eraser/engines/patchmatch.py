@@ -1,7 +1,6 @@
 """PyPatchMatch: texture-aware fill that copies matching patches; the quality default for objects."""
 
 import numpy as np
-from patchmatch import patch_match
 
 from ..errors import EngineError
 from .base import Engine
@@ -25,6 +24,8 @@ class PatchMatchEngine(Engine):
 
     def inpaint_keeping_out(self, rgb: np.ndarray, mask: np.ndarray, keep_out: np.ndarray | None) -> np.ndarray:
         # PatchMatch's global mask: pixels neither filled nor copied from.
+        from patchmatch import patch_match  # here: its library loads only when it fills
+
         if not patch_match.patchmatch_available:
             raise EngineError("The patchmatch engine is not available on this machine. Use telea instead.")
         if self.seed is not None:

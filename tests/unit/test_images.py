@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from eraser import ImageError, Photo
+from eraser import ImageError, Photo, erase
 from eraser.images import format_from_name
 from tests.support.photos import encode, scene
 
@@ -115,6 +115,28 @@ def test_jpeg_output_keeps_exif_and_icc():
 def test_lossless_output_is_bit_exact(fmt):
     photo = Photo.open(encode(PIXELS, fmt))
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(photo.encode()))), PIXELS)
+
+
+def test_png_output_keeps_exif_and_any_icc_profile():
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    icc = b"fake-but-carried-icc-profile"  # libpng would refuse it as malformed: carried all the same
+    photo = Photo.open(_saved(Image.fromarray(PIXELS), exif=exif.tobytes(), icc_profile=icc))
+    saved = Image.open(io.BytesIO(photo.encode()))
+    assert saved.format == "PNG" and saved.getexif()[0x010F] == "PhoneMaker"
+    assert saved.info["icc_profile"] == icc and np.array_equal(np.asarray(saved), PIXELS)
+
+
+def test_an_erased_png_comes_back_bit_exact_with_its_alpha():
+    pixels = scene(640, 480, seed=3)
+    alpha = np.tile(np.linspace(0, 255, 640).astype(np.uint8), (480, 1))
+    photo = Photo.open(_saved(Image.fromarray(np.dstack([pixels, alpha]), "RGBA")))
+    mask = np.zeros((480, 640), bool)
+    mask[200:260, 300:380] = True
+    result = erase(photo, mask, engine="telea")
+    back = np.asarray(Image.open(io.BytesIO(result.encode())))
+    assert not np.array_equal(result.pixels, pixels)  # something was filled
+    assert np.array_equal(back[..., :3], result.pixels) and np.array_equal(back[..., 3], alpha)
 
 
 def test_lossless_webp_stays_lossless():

@@ -1,0 +1,183 @@
+"""Command-line speed: the whole `python -m eraser erase` process, from spawn to exit, on a 12 MP
+JPEG and a 12 MP PNG with one 300 px object (JPEG in and out, PNG in and out), for the default
+engine and the classic ones; and the imports of the library in a fresh interpreter, and the
+command's start-up (`python -m eraser --version`).
+
+    python -m bench.cli_speed [--runs 5] [--root CHECKOUT ...] [--engines auto patchmatch telea]
+    python -m bench.cli_speed --png-saves [--runs 5]
+
+Each `--root` is a checkout whose `eraser` is run (default: this one); with several, their runs
+take turns (case by case: root A, root B, then the next case), so a busy machine slows each
+about as much. Wall time is from spawn to exit; CPU time is the process's user + system time
+(all its threads), which depends less on what else the machine runs; peak is its largest
+resident size. Everything runs with ERASER_OFFLINE=1 and an empty models folder, as on a fresh
+machine without network: the default engine fills objects with PatchMatch.
+
+`--png-saves` times the PNG save alone, in this process: this checkout's `Photo.encode("PNG")`
+against Pillow at compress_level 3 (the save before OpenCV wrote PNGs), on the 12 MP photo, the
+same photo without its grain, and the app's screenshot; CPU seconds, best of --runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WIDTH, HEIGHT = 4000, 3000
+BLOB = 300
+ROOT = Path(__file__).resolve().parent.parent
+# Imports timed inside a fresh interpreter: the library with its default engine, and everything
+# `eraser erase` imports before it reads a file (the command line module, then its engine).
+IMPORTS = {
+    "import eraser; engines.get('auto')": "import eraser; from eraser import engines; engines.get('auto')",
+    "import eraser.cli; engines.get('auto')": "import eraser.cli; eraser.engines.get('auto')",
+}
+TIMED = "import time; start = time.perf_counter(); {}; print(time.perf_counter() - start)"
+
+
+def make_inputs(folder: Path) -> None:
+    """The photos and the mask; run in a child, so this process stays small (see _run)."""
+    import numpy as np
+
+    from bench.inputs import blob, encode, scene
+
+    pixels = scene(WIDTH, HEIGHT)
+    mask = blob(WIDTH, HEIGHT, (WIDTH // 2, HEIGHT * 2 // 3), BLOB)
+    pixels[mask] = (30, 30, 30)  # the object
+    (folder / "photo.jpg").write_bytes(encode(pixels, "JPEG", quality=90))
+    (folder / "photo.png").write_bytes(encode(pixels, "PNG"))
+    (folder / "mask.png").write_bytes(encode(mask.astype(np.uint8) * 255))
+
+
+def png_saves(runs: int) -> None:
+    import io
+
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    from bench.inputs import scene
+    from eraser import Photo
+
+    grainy = scene(WIDTH, HEIGHT)
+    pictures = {"12 MP photo (grain)": grainy, "12 MP, blurred (no grain)": cv2.GaussianBlur(grainy, (0, 0), 3),
+                "app screenshot, 1366 x 768": np.asarray(Image.open(ROOT / "docs" / "screenshot.png").convert("RGB"))}
+
+    def pillow(photo: Photo) -> bytes:
+        out = io.BytesIO()
+        photo.to_image().save(out, "PNG", compress_level=3)
+        return out.getvalue()
+
+    print(f"PNG save alone, CPU seconds (best of {runs}) and size")
+    print("| picture | Pillow level 3 | now | now / Pillow: time | size |")
+    print("|---|---|---|---|---|")
+    for name, pixels in pictures.items():
+        photo = Photo.open(pillow(Photo(pixels, "PNG")))
+        seconds, sizes = {}, {}
+        for save in (pillow, Photo.encode):
+            times = []
+            for _ in range(runs):
+                start = time.process_time()
+                data = save(photo)
+                times.append(time.process_time() - start)
+            seconds[save], sizes[save] = min(times), len(data)
+            assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), pixels)  # lossless, both
+        old, new = (pillow, Photo.encode)
+        print(f"| {name} | {seconds[old]:.3f} s, {sizes[old] / 1e6:.2f} MB | {seconds[new]:.3f} s, "
+              f"{sizes[new] / 1e6:.2f} MB | {seconds[new] / seconds[old]:.2f} | {sizes[new] / sizes[old]:.3f} |")
+
+
+def _run(command: list[str], root: Path, env: dict) -> tuple[float, float, float, str]:
+    """Wall s, CPU s and peak MB of one process, and its stdout. The peak is the child's
+    ru_maxrss, which counts this (small) process's resident size at the exec as a floor."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own usage, threads included
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode:
+            raise SystemExit(f"{' '.join(command)} failed in {root}:\n{err.read().decode()[-2000:]}")
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def _cases(folder: Path, engines: list[str]) -> dict[str, tuple[list[str], Path | None]]:
+    """Case name -> (command, the file it writes or None)."""
+    cases = {name: ([sys.executable, "-c", TIMED.format(code)], None) for name, code in IMPORTS.items()}
+    cases["python -m eraser --version"] = ([sys.executable, "-m", "eraser", "--version"], None)
+    for kind, ext in (("JPEG", "jpg"), ("PNG", "png")):
+        for engine in engines:
+            output = folder / f"out.{ext}"
+            command = [sys.executable, "-m", "eraser", "erase", str(folder / f"photo.{ext}"),
+                       str(folder / "mask.png"), "-o", str(output), "--engine", engine]
+            cases[f"{kind} in and out, {engine}"] = (command, output)
+    return cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--root", type=Path, action="append", help="a checkout to run (repeatable; default: this one)")
+    parser.add_argument("--engines", nargs="+", default=["auto", "patchmatch", "telea"])
+    parser.add_argument("--png-saves", action="store_true", help="time the PNG save alone, in this process")
+    parser.add_argument("--make-inputs", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.make_inputs:
+        make_inputs(args.make_inputs)
+        return
+    if args.png_saves:
+        png_saves(args.runs)
+        return
+    roots = [root.resolve() for root in args.root or [ROOT]]
+    with tempfile.TemporaryDirectory(prefix="eraser-cli-bench-") as tmp:
+        folder = Path(tmp)
+        subprocess.run([sys.executable, "-m", "bench.cli_speed", "--make-inputs", tmp], cwd=ROOT, check=True)
+        (folder / "models").mkdir()
+        env = {**os.environ, "ERASER_OFFLINE": "1", "ERASER_MODELS_DIR": str(folder / "models")}
+        env.pop("PYTHONPATH", None)  # `python -m` and `-c` import the eraser of the folder they run in
+        for root in roots:
+            found = _run([sys.executable, "-c", "import eraser; print(eraser.__file__)"], root, env)[3].strip()
+            if not found.startswith(str(root)):
+                raise SystemExit(f"{root}: python imports eraser from {found}")
+        cases = _cases(folder, args.engines)
+        results: dict = {(root, name): [] for root in roots for name in cases}
+        sizes: dict = {}
+        for _ in range(args.runs):
+            for name, (command, output) in cases.items():
+                for root in roots:
+                    wall, cpu, peak, out = _run(command, root, env)
+                    timed = name in IMPORTS  # the child printed its imports' own time
+                    results[(root, name)].append((wall, cpu, peak, float(out) if timed else None))
+                    if output is not None:
+                        source = folder / f"photo{output.suffix}"
+                        sizes[(root, name)] = output.stat().st_size / source.stat().st_size
+                        output.unlink()
+        _print(roots, cases, results, sizes, args.runs)
+
+
+def _print(roots: list[Path], cases: dict, results: dict, sizes: dict, runs: int) -> None:
+    load = os.getloadavg()
+    print(f"12 MP ({WIDTH} x {HEIGHT}), one {BLOB} px object; medians of {runs} (range); load average "
+          f"at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    print("| case | checkout | wall (s) | CPU (s) | peak (MB) | size out / in, or the imports' own time |")
+    print("|---|---|---|---|---|---|")
+    for name in cases:
+        for root in roots:
+            rows = results[(root, name)]
+            walls = [r[0] for r in rows]
+            last = (f"{sizes[(root, name)]:.3f}" if (root, name) in sizes
+                    else f"{statistics.median(r[3] for r in rows):.3f} s" if rows[0][3] is not None else "")
+            print(f"| {name} | {root.name} | {statistics.median(walls):.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+                  f"| {statistics.median(r[1] for r in rows):.2f} | {max(r[2] for r in rows):.0f} | {last} |")
+
+
+if __name__ == "__main__":
+    main()
