@@ -89,6 +89,17 @@ def test_zoomed_in_a_small_stroke_near_a_corner_changes_only_the_pixels_around_i
     assert rows.min() >= min(ys) - MARGIN and rows.max() <= max(ys) + MARGIN
 
 
+def settled_box(page):
+    """The canvas's box once the rerun a tool change makes has replaced it (the old one can be
+    found and then detached, which gives no box)."""
+    for _ in range(75):
+        page.wait_for_timeout(200)
+        box = canvas_of(page).bounding_box()
+        if box is not None:
+            return box
+    raise AssertionError("the canvas was not drawn again after the tool changed")
+
+
 def test_a_box_around_an_object_is_shown_selected_and_erased(page, tmp_path):
     pixels, outline = object_scene(1200, 800)
     path = tmp_path / "street.jpg"
@@ -96,7 +107,7 @@ def test_a_box_around_an_object_is_shown_selected_and_erased(page, tmp_path):
     upload(page, path)
     canvas_of(page)
     page.get_by_text("Select object", exact=True).click()
-    box = canvas_of(page).bounding_box()
+    box = settled_box(page)
     scale = box["width"] / 1200
     ys, xs = np.nonzero(outline)
     corners = [((xs.min() - 30) * scale, (ys.min() - 30) * scale), ((xs.max() + 30) * scale, (ys.max() + 30) * scale)]
