@@ -25,11 +25,10 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import eraser
 from eraser import contract
 from eraser.server.checks import ContractError, check_file
 from eraser.server.gate import Gate, Load
-from eraser.server.jobs import erase_job, warm_up
+from eraser.server.jobs import erase_job, local_erase, warm_up
 from eraser.server.settings import MB, Settings
 from eraser.server.storage import ResultStore, StoreFailed, StoreFull, open_store, result_bound
 from eraser.server.workers import JobCancelled, JobTimeout, Workers
@@ -78,9 +77,9 @@ def contract_error(code: str, retry_after: int | None = None) -> JSONResponse:
 
 
 def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None = None,
-               erase=eraser.erase) -> FastAPI:
+               erase=local_erase) -> FastAPI:
     """The ASGI app. clock gives seconds since the epoch (tests move it to expire results);
-    erase is eraser.erase unless a test needs an engine that fails or stalls (it runs in a
+    erase is jobs.local_erase unless a test needs an engine that fails or stalls (it runs in a
     worker process, so it must be a module-level function)."""
     if not settings.api_keys:
         raise ValueError("no API key configured: set ERASER_API_KEYS (a server must not accept everyone)")
