@@ -312,12 +312,20 @@ def _tables_in_use(source: Source) -> list:
 
 
 def _touched(changed: np.ndarray, mcu_w: int, mcu_h: int) -> np.ndarray:
-    """Which MCUs (grid cells of mcu_w x mcu_h pixels) hold at least one changed pixel."""
+    """Which MCUs (grid cells of mcu_w x mcu_h pixels) hold at least one changed pixel. Only the
+    MCU rows and columns around the changed pixels are looked at, not a padded copy of the photo."""
     height, width = changed.shape
-    rows, cols = -(-height // mcu_h), -(-width // mcu_w)
+    touched = np.zeros((-(-height // mcu_h), -(-width // mcu_w)), bool)
+    x, y, w, h = cv2.boundingRect(changed.view(np.uint8))
+    if not w:
+        return touched
+    top, left = y // mcu_h, x // mcu_w
+    rows, cols = -(-(y + h) // mcu_h) - top, -(-(x + w) // mcu_w) - left
     padded = np.zeros((rows * mcu_h, cols * mcu_w), bool)
-    padded[:height, :width] = changed
-    return padded.reshape(rows, mcu_h, cols, mcu_w).any(axis=(1, 3))
+    part = changed[top * mcu_h : (top + rows) * mcu_h, left * mcu_w : (left + cols) * mcu_w]
+    padded[: part.shape[0], : part.shape[1]] = part
+    touched[top : top + rows, left : left + cols] = padded.reshape(rows, mcu_h, cols, mcu_w).any(axis=(1, 3))
+    return touched
 
 
 _turbo_set = False
