@@ -35,6 +35,11 @@ def photo(tmp_path_factory):
     return path
 
 
+# The canvas's container. Streamlit keeps the last run's elements on screen, marked stale, until
+# a rerun replaces them; the live one is the one a person draws on.
+LIVE_CANVAS = "[class*='st-key-eraser_canvas']:not([data-stale='true'])"
+
+
 def upload(page, path):
     page.locator("input[type=file]").first.set_input_files(path)
 
