@@ -7,6 +7,7 @@ opens its model)."""
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,14 @@ def kind(name: str) -> type[Engine]:
     return getattr(importlib.import_module(f".{module}", __name__), cls)
 
 
+def modules(name: str) -> list[str]:
+    """What a process imports to run engine `name`, for a forkserver to import once for all the
+    worker processes it starts: the engine's module, and ONNX Runtime and onnx when this process
+    has opened a model with them (load the engine first)."""
+    kind(name)  # refuses an unknown name
+    return [f"{__name__}.{_ENGINES[name][0]}"] + [m for m in ("onnxruntime", "onnx") if m in sys.modules]
+
+
 def labels() -> dict[str, str]:
     """Engine names and the words a person is offered for each, the default first."""
     return {name: kind(name).label for name in _ENGINES}
@@ -68,4 +77,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "kind", "labels", "names"]
+__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "kind", "labels", "modules", "names"]
