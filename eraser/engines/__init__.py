@@ -25,7 +25,7 @@ _ENGINES = {
     "patchmatch": ("patchmatch", "PatchMatchEngine"),
     "telea": ("telea", "TeleaEngine"),
 }
-# The engines that run an ONNX model (tests/unit/test_engines.py holds this to their classes).
+# The engines that run an ONNX model (tests/unit/test_lazy_imports.py holds this to their classes).
 LEARNED = ["migan", "lama"]
 
 
