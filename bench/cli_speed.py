@@ -5,6 +5,7 @@ command's start-up (`python -m eraser --version`).
 
     python -m bench.cli_speed [--runs 5] [--root CHECKOUT ...] [--engines auto patchmatch telea]
     python -m bench.cli_speed --png-saves [--runs 5]
+    python -m bench.cli_speed --stages [--runs 5] [--root CHECKOUT ...] [--engines auto]
 
 Each `--root` is a checkout whose `eraser` is run (default: this one); with several, their runs
 take turns (case by case: root A, root B, then the next case), so a busy machine slows each
@@ -12,6 +13,10 @@ about as much. Wall time is from spawn to exit; CPU time is the process's user +
 (all its threads), which depends less on what else the machine runs; peak is its largest
 resident size. Everything runs with ERASER_OFFLINE=1 and an empty models folder, as on a fresh
 machine without network: the default engine fills objects with PatchMatch.
+
+`--stages` splits the erase into the steps `eraser erase` takes (imports, decoding the photo, the
+mask, the engine's fill, the save), each timed inside a fresh process run the command's way
+(one OpenBLAS thread: a checkout without that setting gets it too), medians of --runs.
 
 `--png-saves` times the PNG save alone, in this process: this checkout's `Photo.encode("PNG")`
 against Pillow at compress_level 3 (the save before OpenCV wrote PNGs), on the 12 MP photo, the
@@ -39,6 +44,31 @@ IMPORTS = {
     "import eraser.cli; engines.get('auto')": "import eraser.cli; eraser.engines.get('auto')",
 }
 TIMED = "import time; start = time.perf_counter(); {}; print(time.perf_counter() - start)"
+# The steps of `eraser erase PHOTO MASK -o OUT --engine ENGINE` (eraser/cli.py), timed one by one.
+STAGES = """
+import json, os, sys, time
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+marks = [time.perf_counter()]
+photo_file, mask_file, out, engine = sys.argv[1:]
+from eraser import cli
+from eraser.backends import Local
+from eraser.files import read
+from eraser.images import Photo
+from eraser.masks import load_mask, prepare
+cli.engines.get(engine)  # its module, and those it needs
+marks.append(time.perf_counter())
+photo = Photo.open(read(photo_file, "image"))
+marks.append(time.perf_counter())
+mask = prepare(load_mask(read(mask_file, "mask"), photo.size), photo.size, 5)
+marks.append(time.perf_counter())
+backend = Local(engine).load()
+result = backend.erase(photo, mask, grow=0)
+marks.append(time.perf_counter())
+open(out, "wb").write(result.photo.encode())
+marks.append(time.perf_counter())
+print(json.dumps([b - a for a, b in zip(marks, marks[1:])]))
+"""
+STAGE_NAMES = ["imports", "decode the photo", "the mask", "fill (engine)", "save"]
 
 
 def make_inputs(folder: Path) -> None:
@@ -122,12 +152,34 @@ def _cases(folder: Path, engines: list[str]) -> dict[str, tuple[list[str], Path 
     return cases
 
 
+def stages(roots: list[Path], folder: Path, env: dict, engines: list[str], runs: int) -> None:
+    import json
+
+    times: dict = {}
+    for run in range(runs + 1):
+        for ext in ("jpg", "png"):
+            for engine in engines:
+                for root in roots:
+                    command = [sys.executable, "-c", STAGES, str(folder / f"photo.{ext}"), str(folder / "mask.png"),
+                               str(folder / f"out.{ext}"), engine]
+                    steps = json.loads(_run(command, root, env)[3])
+                    if run:
+                        times.setdefault((ext, engine, root), []).append(steps)
+    print(f"Steps of eraser erase inside one process, seconds, medians of {runs}")
+    print("| input and output, engine | checkout | " + " | ".join(STAGE_NAMES) + " |")
+    print("|---|---|" + "---|" * len(STAGE_NAMES))
+    for (ext, engine, root), rows in times.items():
+        cells = " | ".join(f"{statistics.median(row[i] for row in rows):.3f}" for i in range(len(STAGE_NAMES)))
+        print(f"| {ext.upper()}, {engine} | {root.name} | {cells} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--root", type=Path, action="append", help="a checkout to run (repeatable; default: this one)")
     parser.add_argument("--engines", nargs="+", default=["auto", "patchmatch", "telea"])
     parser.add_argument("--png-saves", action="store_true", help="time the PNG save alone, in this process")
+    parser.add_argument("--stages", action="store_true", help="time the steps of an erase inside one process")
     parser.add_argument("--make-inputs", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make_inputs:
@@ -150,6 +202,9 @@ def main() -> None:
             found = _run([sys.executable, "-c", "import eraser; print(eraser.__file__)"], root, env)[3].strip()
             if not found.startswith(str(root)):
                 raise SystemExit(f"{root}: python imports eraser from {found}")
+        if args.stages:
+            stages(roots, folder, env, args.engines, args.runs)
+            return
         cases = _cases(folder, args.engines)
         results: dict = {(root, name): [] for root in roots for name in cases}
         sizes: dict = {}

@@ -257,7 +257,8 @@ def _process_pool(width: int, shared: _Shared, settings: Settings) -> ProcessPoo
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     if method == "forkserver":
-        context.set_forkserver_preload(["eraser.batch"])  # the engines are imported once, not per worker
+        # The engine's modules are imported once, in the forkserver, not by every worker.
+        context.set_forkserver_preload(["eraser.batch", *engines.modules(settings.engine)])
     return ProcessPoolExecutor(width, mp_context=context, initializer=_start_worker,
                                initargs=(os.getpid(), shared, settings))
 

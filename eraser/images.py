@@ -31,8 +31,8 @@ MAX_JPEG_EXIF = 65_533
 # Below this on a side there is nothing a person could paint over.
 MIN_SIDE = 16
 # PNGs are compressed by OpenCV's libpng with its fast filters (none, sub, up) at zlib level 2: a
-# 12 MP photo in 0.4x the time of Pillow at level 3, which tries four filters on every row, for
-# 6% more bytes (docs/benchmarks.md, "Command line").
+# 12 MP photo in about half the CPU time of Pillow at level 3, which tries four filters on every
+# row, for 6% more bytes (docs/benchmarks.md, "Command line").
 _PNG_OPTIONS = [cv2.IMWRITE_PNG_COMPRESSION, 2, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FAST_FILTERS]
 _PNG_HEADER = 33  # the signature and the IHDR chunk, which every PNG starts with
 

@@ -7,6 +7,7 @@ opens its model)."""
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ _ENGINES = {
     "patchmatch": ("patchmatch", "PatchMatchEngine"),
     "telea": ("telea", "TeleaEngine"),
 }
-# The engines that run an ONNX model (tests/unit/test_engines.py holds this to their classes).
+# The engines that run an ONNX model (tests/unit/test_lazy_imports.py holds this to their classes).
 LEARNED = ["migan", "lama"]
 
 
@@ -40,6 +41,14 @@ def kind(name: str) -> type[Engine]:
     except KeyError:
         raise EngineError(f"Unknown engine '{name}'. Choose one of: {', '.join(_ENGINES)}.") from None
     return getattr(importlib.import_module(f".{module}", __name__), cls)
+
+
+def modules(name: str) -> list[str]:
+    """What a process imports to run engine `name`, for a forkserver to import once for all the
+    worker processes it starts: the engine's module, and ONNX Runtime and onnx when this process
+    has opened a model with them (load the engine first)."""
+    kind(name)  # refuses an unknown name
+    return [f"{__name__}.{_ENGINES[name][0]}"] + [m for m in ("onnxruntime", "onnx") if m in sys.modules]
 
 
 def labels() -> dict[str, str]:
@@ -68,4 +77,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "kind", "labels", "names"]
+__all__ = ["DEFAULT", "LEARNED", "Engine", "EngineError", "get", "kind", "labels", "modules", "names"]

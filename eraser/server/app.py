@@ -25,7 +25,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from eraser import contract
+from eraser import contract, engines
 from eraser.server.checks import ContractError, check_file
 from eraser.server.gate import Gate, Load
 from eraser.server.jobs import erase_job, local_erase, warm_up
@@ -85,7 +85,8 @@ def create_app(settings: Settings, *, clock=time.time, store: ResultStore | None
         raise ValueError("no API key configured: set ERASER_API_KEYS (a server must not accept everyone)")
     store = store or open_store(settings)
     keys = [key.encode() for key in settings.api_keys]
-    workers = Workers(settings.workers, settings.job_timeout, warm_up=(warm_up, settings.engine))
+    workers = Workers(settings.workers, settings.job_timeout, warm_up=(warm_up, settings.engine),
+                      preload=engines.modules(settings.engine))
 
     def authorized(key: str | None) -> bool:
         given = (key or "").encode()

@@ -37,9 +37,9 @@ class JobCancelled(Exception):
     """The job was cancelled (its client went away) before it finished."""
 
 
-def _context():
+def _context(preload: list[str]):
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["eraser.server.jobs"])
+    context.set_forkserver_preload(["eraser.server.jobs", *preload])
     return context
 
 
@@ -77,9 +77,11 @@ class _Process:
 
 
 class Workers:
-    def __init__(self, count: int, time_limit: float, warm_up: tuple | None = None):
-        """warm_up: (function, *args) run once in every new worker process before its first job."""
+    def __init__(self, count: int, time_limit: float, warm_up: tuple | None = None, preload: list[str] | None = None):
+        """warm_up: (function, *args) run once in every new worker process before its first job;
+        preload: modules the forkserver imports once for all of them (eraser.engines.modules)."""
         self.count, self.time_limit, self.warm_up = count, time_limit, warm_up
+        self.preload = preload or []
         self._threads = ThreadPoolExecutor(max_workers=count, thread_name_prefix="erase")
         self._idle: queue.SimpleQueue[_Process] = queue.SimpleQueue()
         self._context = None
@@ -113,7 +115,7 @@ class Workers:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the erase workers are shut down")
-            self._context = self._context or _context()
+            self._context = self._context or _context(self.preload)
             worker = _Process(self._context)
             self._all.add(worker)
         if self.warm_up:

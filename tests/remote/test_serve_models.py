@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from eraser import engines
 from eraser.engines import learned
 from eraser.server.run import prepare_engine
 from eraser.server.workers import Workers
@@ -49,6 +50,22 @@ def test_auto_without_its_model_starts_with_a_note(monkeypatch):
 
 def record_pid(folder: str) -> None:
     (Path(folder) / str(os.getpid())).touch()
+
+
+def record_module(folder: str, name: str) -> None:
+    (Path(folder) / f"{name in sys.modules}").touch()
+
+
+@pytest.mark.slow
+def test_the_workers_forkserver_imports_the_engine_once_for_all_of_them(tmp_path):
+    # Each worker finds the engine's module imported before it does anything (fork, not import).
+    workers = Workers(2, 10, warm_up=(record_module, str(tmp_path), "eraser.engines.telea"),
+                      preload=engines.modules("telea"))
+    try:
+        workers.prestart()
+        assert [path.name for path in tmp_path.iterdir()] == ["True"]
+    finally:
+        workers.close()
 
 
 @pytest.mark.slow

@@ -32,10 +32,12 @@ mask = eraser.load_mask(Path("mask.png").read_bytes(), photo.size)
 for name in ("auto", "patchmatch", "telea"):  # auto: no model here, objects go to PatchMatch
     Path(f"{name}.png").write_bytes(eraser.erase(photo, mask, engine=name).encode())
 seen["classic erases"] = loaded()
+seen["modules before"] = eraser.engines.modules("migan")
 model = sys.argv[1]
 filled = eraser.erase(photo, mask, engine=eraser.engines.get("migan", model))
 seen["learned erase"] = loaded()
 seen["filled by"] = filled.filled_by
+seen["modules after"] = eraser.engines.modules("migan")
 print(json.dumps(seen))
 """
 
@@ -56,6 +58,9 @@ def test_onnx_runtime_is_imported_only_when_a_learned_engine_runs(tmp_path):
     assert seen["classic erases"] == []  # PNG in and out: no coefficients to keep either
     # The same check sees ONNX Runtime once a learned engine has run, and that engine works.
     assert "onnxruntime" in seen["learned erase"] and seen["filled by"] == "MI-GAN"
+    # What a forkserver imports once for its workers follows: ONNX Runtime once a model was opened.
+    assert seen["modules before"] == ["eraser.engines.migan"]
+    assert seen["modules after"] == ["eraser.engines.migan", "onnxruntime", "onnx"]
     assert all((tmp_path / f"{name}.png").stat().st_size > 0 for name in ("auto", "patchmatch", "telea"))
 
 
