@@ -30,7 +30,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as NetworkError
 
 from eraser.server.settings import S3_PREFIX
-from eraser.server.storage import Reservation, Stored, StoreFailed, StoreFull
+from eraser.server.storage import Reservation, Stored, StoreFailed, StoreFull, refuse_new_work
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,7 @@ class S3ResultStore:
         return 0  # the bucket's lifecycle rule deletes results; listing it from every replica would not scale
 
     def _broken(self, why: str) -> str:
-        problem = f"the bucket cannot be written ({why})"
-        with self._lock:
-            first, self.problem = self.problem is None, problem
-        if first:
-            log.error("%s: refusing new work until it can", problem)
-        return problem
+        return refuse_new_work(self, f"the bucket cannot be written ({why})")
 
     def recheck(self) -> None:
         if self.problem is None:

@@ -118,6 +118,15 @@ def open_store(settings: Settings) -> ResultStore:
                          f"({exc.strerror or exc}): choose another directory.") from None
 
 
+def refuse_new_work(store: LocalDirStore | S3ResultStore, problem: str) -> str:
+    """Record why `store` cannot take new work until its recheck passes; logged once, when it starts."""
+    with store._lock:
+        first, store.problem = store.problem is None, problem
+    if first:
+        log.error("%s: refusing new work until it can", problem)
+    return problem
+
+
 class LocalDirStore:
     """One directory: <token>.json (media type, expiry) next to <token>.bin (the image), at most
     max_bytes in all, counting the room held for results being made. Files are written under a
@@ -235,12 +244,7 @@ class LocalDirStore:
         return token
 
     def _broken(self, error: OSError) -> str:
-        problem = f"the results directory cannot be written ({error.strerror or error})"
-        with self._lock:
-            first, self.problem = self.problem is None, problem
-        if first:
-            log.error("%s: refusing new work until it can", problem)
-        return problem
+        return refuse_new_work(self, f"the results directory cannot be written ({error.strerror or error})")
 
     def recheck(self) -> None:
         """Clear the problem once a file can be written again, remove what failed writes left,
