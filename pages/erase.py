@@ -387,8 +387,11 @@ reload.restore()
 backend_sidebar()
 
 # Less empty space above the title, and a column wide enough for the tools beside the photo, so
-# the whole editor fits a laptop's screen (a phone's screen keeps its own narrower column).
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 1rem; max-width: 64rem; }</style>")
+# the whole editor fits a laptop's screen (a phone's screen keeps its own narrower column). When
+# the header has something to show (on a phone, the button that opens the sidebar), it is opaque
+# and 3.75 rem high: the title starts below it.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 1rem; max-width: 64rem; }"
+        ".stApp:has([data-testid='stToolbar']) [data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")
 st.title("Eraser")
 # Any file is accepted here and the library refuses what it cannot use, in a sentence: the
 # uploader's own refusals (of a type, or of a size over maxUploadSize) are a red chip whose

@@ -1,11 +1,9 @@
 """Choosing a page in the sidebar, in a real browser: on a phone the sidebar closes, so the person
 sees the page they chose; on a laptop it stays beside the page."""
 
-import time
-
 import pytest
 
-from tests.e2e.conftest import LAPTOP, PHONE, open_app
+from tests.e2e.conftest import IN_SIGHT, LAPTOP, PHONE, open_app, seen_on_top
 
 # Streamlit closes the sidebar itself when the browser's user agent says "phone"; the phone
 # context of conftest keeps desktop Chromium's, as a narrow window or a tablet would.
@@ -18,33 +16,6 @@ WINDOWS = {
     "phone": {**PHONE, "user_agent": PHONE_AGENT},
     "laptop": LAPTOP,
 }
-
-# What lies on top at the left, the middle and the right of a heading's text: the heading's own
-# text, or what covers it.
-ON_TOP = """name => {
-    const heading = [...document.querySelectorAll('h1')].find(h => h.textContent.trim() === name);
-    if (!heading) return ['no heading ' + name];
-    const text = heading.querySelector('span') || heading;
-    const box = text.getBoundingClientRect();
-    const y = box.top + box.height / 2;
-    return [box.left + 4, box.left + box.width / 2, box.right - 4].map(x => {
-        if (x < 0 || x > innerWidth || y < 0 || y > innerHeight) return 'outside the window';
-        const top = document.elementFromPoint(x, y);
-        return heading.contains(top) ? 'heading' : top.closest('[data-testid]')?.dataset.testid || top.tagName;
-    });
-}"""
-
-
-IN_SIGHT = ["heading"] * 3
-
-
-def seen_on_top(page, title, settled, seconds=15):
-    """What a person sees where the page's title is, once `settled(what)` (the sidebar slides)."""
-    deadline = time.monotonic() + seconds
-    while not settled(found := page.evaluate(ON_TOP, title)) and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    return found
-
 
 SIDEBAR_GONE = "() => document.querySelector('[data-testid=stSidebar]').getBoundingClientRect().right <= 0"
 
@@ -75,6 +46,6 @@ def test_after_choosing_a_page_its_title_is_in_sight(window, browser, app_url):
                 assert sidebar_in_window(page)  # beside the page, it stays
             else:
                 page.wait_for_function(SIDEBAR_GONE, timeout=15_000)
-            assert seen_on_top(page, title, IN_SIGHT.__eq__) == IN_SIGHT, name
+            assert seen_on_top(page, title) == IN_SIGHT, name
     finally:
         context.close()
