@@ -128,23 +128,26 @@ def new_canvas() -> None:
 
 def take_upload() -> None:
     """Open a newly chosen photo. Read in the page's run rather than in the uploader's on_change:
-    a rerun the page asks for itself (the column's width arriving) can swallow that callback."""
+    a rerun the page asks for itself (the column's width arriving) can swallow that callback.
+    The file is marked as taken last: every session-state access is a point where a rerun can
+    stop this run, and a file marked before it is opened would then be ignored."""
     file = st.session_state.get("eraser_upload")  # the uploader widget's own value
     if file is None or file.file_id == state.upload_id:
         return  # nothing new: the person closed the file, or it is the photo being edited
-    state.upload_id = file.file_id
     state.upload_error = None
     data = file.getvalue()
     try:
         photo = open_photo(data, file.name)
     except EraserError as error:
         state.upload_error = str(error)
+        state.upload_id = file.file_id
         return
     state.edit = Edit(data, file.name, photo.size)
     state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
     state.compare = False
     new_canvas()
     reload.start()
+    state.upload_id = file.file_id
 
 
 def undo() -> None:
