@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from ui import asset
+
 st.set_page_config(page_title="Eraser", page_icon=":material/ink_eraser:", layout="centered")
 st.navigation(
     [
@@ -10,3 +12,6 @@ st.navigation(
         st.Page("pages/about.py", title="About", icon=":material/info:"),
     ]
 ).run()
+# On a narrow screen the open sidebar lies over the page: it closes once a page is chosen there.
+# Last on every page, where it takes no room.
+st.components.v2.component("eraser.sidebar", js=asset("sidebar.js"))(key="eraser_sidebar")

@@ -128,23 +128,26 @@ def new_canvas() -> None:
 
 def take_upload() -> None:
     """Open a newly chosen photo. Read in the page's run rather than in the uploader's on_change:
-    a rerun the page asks for itself (the column's width arriving) can swallow that callback."""
+    a rerun the page asks for itself (the column's width arriving) can swallow that callback.
+    The file is marked as taken last: every session-state access is a point where a rerun can
+    stop this run, and a file marked before it is opened would then be ignored."""
     file = st.session_state.get("eraser_upload")  # the uploader widget's own value
     if file is None or file.file_id == state.upload_id:
         return  # nothing new: the person closed the file, or it is the photo being edited
-    state.upload_id = file.file_id
     state.upload_error = None
     data = file.getvalue()
     try:
         photo = open_photo(data, file.name)
     except EraserError as error:
         state.upload_error = str(error)
+        state.upload_id = file.file_id
         return
     state.edit = Edit(data, file.name, photo.size)
     state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
     state.compare = False
     new_canvas()
     reload.start()
+    state.upload_id = file.file_id
 
 
 def undo() -> None:
@@ -387,8 +390,11 @@ reload.restore()
 backend_sidebar()
 
 # Less empty space above the title, and a column wide enough for the tools beside the photo, so
-# the whole editor fits a laptop's screen (a phone's screen keeps its own narrower column).
-st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 1rem; max-width: 64rem; }</style>")
+# the whole editor fits a laptop's screen (a phone's screen keeps its own narrower column). When
+# the header has something to show (on a phone, the button that opens the sidebar), it is opaque
+# and 3.75 rem high: the title starts below it.
+st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 1rem; max-width: 64rem; }"
+        ".stApp:has([data-testid='stToolbar']) [data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>")
 st.title("Eraser")
 # Any file is accepted here and the library refuses what it cannot use, in a sentence: the
 # uploader's own refusals (of a type, or of a size over maxUploadSize) are a red chip whose

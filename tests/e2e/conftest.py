@@ -3,6 +3,7 @@
 Every test here is marked `browser` and `slow` (tests/conftest.py, by the `browser` fixture)."""
 
 import os
+import time
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -48,6 +49,31 @@ def open_app(browser, app_url, **options):
     page.goto(app_url)
     page.get_by_test_id("stFileUploader").first.wait_for()
     return context, page
+
+
+# What lies on top of a heading's text at its left, middle and right, along its top edge and its
+# middle: the heading itself, or the test id (else the tag) of what covers it.
+ON_TOP = """name => {
+    const heading = [...document.querySelectorAll('h1')].find(h => h.textContent.trim() === name);
+    if (!heading) return ['no heading ' + name];
+    const box = (heading.querySelector('span') || heading).getBoundingClientRect();
+    return [box.top + 1, box.top + box.height / 2].flatMap(y => [box.left + 4, box.left + box.width / 2, box.right - 4]
+        .map(x => {
+            if (x < 0 || x > innerWidth || y < 0 || y > innerHeight) return 'outside the window';
+            const top = document.elementFromPoint(x, y);
+            return heading.contains(top) ? 'heading' : top.closest('[data-testid]')?.dataset.testid || top.tagName;
+        }));
+}"""
+IN_SIGHT = ["heading"] * 6
+
+
+def seen_on_top(page, title, settled=IN_SIGHT.__eq__, seconds=15):
+    """What a person sees where the page's title is (ON_TOP), once `settled(what)`: the
+    sidebar slides in and out."""
+    deadline = time.monotonic() + seconds
+    while not settled(found := page.evaluate(ON_TOP, title)) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    return found
 
 
 @pytest.fixture

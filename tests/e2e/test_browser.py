@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from eraser import Photo
 from eraser.errors import EraserError
-from tests.e2e.conftest import LAPTOP, PHONE, open_app
+from tests.e2e.conftest import IN_SIGHT, LAPTOP, PHONE, open_app, seen_on_top
 from tests.support.photos import encode, scene
 
 SIZE = (1200, 800)
@@ -187,6 +187,8 @@ def test_on_a_phone_the_whole_photo_fits_and_a_touch_stroke_at_its_edge_erases_t
     touch_paint(phone, EDGE)
     erase(phone, 1)
     assert inside_window(phone, phone.get_by_role("button", name="Download"))
+    # The whole title in sight, below the header that holds the sidebar's button.
+    assert seen_on_top(phone, "Eraser", seconds=0) == IN_SIGHT
     phone.screenshot(path=screenshot_path("screenshot-phone.png"))
     result = download(phone, tmp_path)
     assert gone(result, EDGE) and not gone(result, BALL)
