@@ -78,3 +78,19 @@ def test_the_learned_list_names_the_engines_that_run_a_model():
     from eraser.engines.learned import LearnedEngine
 
     assert engines.LEARNED == [name for name in engines.names() if issubclass(engines.kind(name), LearnedEngine)]
+
+
+def test_a_scaled_down_fill_does_not_import_numpy_ma(tmp_path):
+    # A 220 px object makes a window larger than PatchMatch's working size: its fill is scaled back
+    # up and given the photo's grain, measured with medians (np.median would import numpy.ma).
+    (tmp_path / "photo.png").write_bytes(encode(scene(640, 480)))
+    (tmp_path / "mask.png").write_bytes(encode(blob(640, 480, (320, 240), 220).astype(np.uint8) * 255))
+    code = ("import sys; from pathlib import Path; import eraser; "
+            "photo = eraser.Photo.open(Path('photo.png').read_bytes()); "
+            "mask = eraser.load_mask(Path('mask.png').read_bytes(), photo.size); "
+            "result = eraser.erase(photo, mask, engine='patchmatch', grow=0); "
+            "print(result.filled_by, 'numpy.ma' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "PatchMatch False"
