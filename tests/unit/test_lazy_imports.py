@@ -1,6 +1,7 @@
 """The library imports what an erase uses when it uses it: ONNX Runtime (a quarter of a second
-at every start) only once a learned engine opens a model, and the download and batch machinery
-only for those jobs. Each check runs in a fresh interpreter, where sys.modules starts empty."""
+at every start) only once a learned engine opens a model, the download and batch machinery
+only for those jobs, and OpenSSL's hashes only to check a model file. Each check runs in a fresh
+interpreter, where sys.modules starts empty."""
 
 import json
 import os
@@ -14,7 +15,7 @@ from tests.support import ROOT
 from tests.support.onnx_models import migan_like
 from tests.support.photos import blob, encode, scene
 
-HEAVY = ["onnxruntime", "onnx", "requests", "jpeglib", "multiprocessing", "tqdm"]
+HEAVY = ["onnxruntime", "onnx", "requests", "jpeglib", "multiprocessing", "tqdm", "hashlib"]
 
 CHILD = """
 import json, sys
