@@ -31,11 +31,14 @@ def encode(pixels: np.ndarray, alpha: np.ndarray | None = None, chunks: list[tup
     ancillary `chunks` (type, data), e.g. iCCP and eXIf, before the picture."""
     height, width = pixels.shape[:2]
     channels = 3 if alpha is None else 4
-    rows = pixels.reshape(height, width * 3) if alpha is None else np.dstack([pixels, alpha]).reshape(height, -1)
     filtered = np.empty((height, 1 + width * channels), np.uint8)
     filtered[:, 0] = _UP
-    filtered[0, 1:] = rows[0]  # the first row has zeros above it
-    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # modulo 256, as PNG's filters are
+    # Each channel straight into the filtered rows: no interleaved RGBA copy of the photo first.
+    into = filtered[:, 1:].reshape(height, width, channels)
+    planes = [(pixels, into)] if alpha is None else [(pixels, into[..., :3]), (alpha, into[..., 3])]
+    for plane, out in planes:
+        out[0] = plane[0]  # the first row has zeros above it
+        np.subtract(plane[1:], plane[:-1], out=out[1:])  # modulo 256, as PNG's filters are
     header = struct.pack(">IIBBBBB", width, height, 8, 2 if alpha is None else 6, 0, 0, 0)
     pieces = [SIGNATURE, *_chunk(b"IHDR", header)]
     for kind, data in chunks:
