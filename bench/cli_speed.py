@@ -5,6 +5,7 @@ command's start-up (`python -m eraser --version`).
 
     python -m bench.cli_speed [--runs 5] [--root CHECKOUT ...] [--engines auto patchmatch telea]
     python -m bench.cli_speed --png-saves [--runs 5]
+    python -m bench.cli_speed --fill-sides 320 256 [--runs 5]
     python -m bench.cli_speed --stages [--runs 5] [--root CHECKOUT ...] [--engines auto]
 
 Each `--root` is a checkout whose `eraser` is run (default: this one); with several, their runs
@@ -18,9 +19,13 @@ machine without network: the default engine fills objects with PatchMatch.
 mask, the engine's fill, the save), each timed inside a fresh process run the command's way
 (one OpenBLAS thread: a checkout without that setting gets it too), medians of --runs.
 
+`--fill-sides` times PatchMatch alone, in this process, on the window the 12 MP case fills (the
+object with its context around it) scaled to each working size (longest side, px), as the engine
+scales it (eraser.engines.patchmatch.PatchMatchEngine.max_side: 320); CPU seconds.
+
 `--png-saves` times the PNG save alone, in this process: this checkout's `Photo.encode("PNG")`
-against Pillow at compress_level 3 (the save before OpenCV wrote PNGs), on the 12 MP photo, the
-same photo without its grain, and the app's screenshot; CPU seconds, best of --runs.
+against Pillow at compress_level 3 and OpenCV at level 2 with its fast filters (the two saves
+before it), on the 12 MP photo, the same photo without its grain, and the app's screenshot.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ TIMED = "import time; start = time.perf_counter(); {}; print(time.perf_counter()
 STAGES = """
 import json, os, sys, time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-marks = [time.perf_counter()]
+marks = [(time.perf_counter(), time.process_time())]
 photo_file, mask_file, out, engine = sys.argv[1:]
 from eraser import cli
 from eraser.backends import Local
@@ -56,17 +61,17 @@ from eraser.files import read
 from eraser.images import Photo
 from eraser.masks import load_mask, prepare
 cli.engines.get(engine)  # its module, and those it needs
-marks.append(time.perf_counter())
+marks.append((time.perf_counter(), time.process_time()))
 photo = Photo.open(read(photo_file, "image"))
-marks.append(time.perf_counter())
+marks.append((time.perf_counter(), time.process_time()))
 mask = prepare(load_mask(read(mask_file, "mask"), photo.size), photo.size, 5)
-marks.append(time.perf_counter())
+marks.append((time.perf_counter(), time.process_time()))
 backend = Local(engine).load()
 result = backend.erase(photo, mask, grow=0)
-marks.append(time.perf_counter())
+marks.append((time.perf_counter(), time.process_time()))
 open(out, "wb").write(result.photo.encode())
-marks.append(time.perf_counter())
-print(json.dumps([b - a for a, b in zip(marks, marks[1:])]))
+marks.append((time.perf_counter(), time.process_time()))
+print(json.dumps([[b[0] - a[0], b[1] - a[1]] for a, b in zip(marks, marks[1:])]))
 """
 STAGE_NAMES = ["imports", "decode the photo", "the mask", "fill (engine)", "save"]
 
@@ -104,23 +109,65 @@ def png_saves(runs: int) -> None:
         photo.to_image().save(out, "PNG", compress_level=3)
         return out.getvalue()
 
-    print(f"PNG save alone, CPU seconds (best of {runs}) and size")
-    print("| picture | Pillow level 3 | now | now / Pillow: time | size |")
-    print("|---|---|---|---|---|")
+    def opencv(photo: Photo) -> bytes:
+        bgr = cv2.cvtColor(photo.pixels, cv2.COLOR_RGB2BGR)
+        return cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 2, cv2.IMWRITE_PNG_FILTER,
+                                          cv2.IMWRITE_PNG_FAST_FILTERS])[1].tobytes()
+
+    saves = {"Pillow, level 3": pillow, "OpenCV, level 2, fast filters": opencv, "now": Photo.encode}
+    print(f"PNG save alone, {runs} runs each, taking turns: CPU seconds (best; median), wall seconds (best; median), "
+          f"size; load average at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("| picture | " + " | ".join(saves) + " |")
+    print("|---|" + "---|" * len(saves))
     for name, pixels in pictures.items():
         photo = Photo.open(pillow(Photo(pixels, "PNG")))
-        seconds, sizes = {}, {}
-        for save in (pillow, Photo.encode):
-            times = []
-            for _ in range(runs):
-                start = time.process_time()
-                data = save(photo)
-                times.append(time.process_time() - start)
-            seconds[save], sizes[save] = min(times), len(data)
-            assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), pixels)  # lossless, both
-        old, new = (pillow, Photo.encode)
-        print(f"| {name} | {seconds[old]:.3f} s, {sizes[old] / 1e6:.2f} MB | {seconds[new]:.3f} s, "
-              f"{sizes[new] / 1e6:.2f} MB | {seconds[new] / seconds[old]:.2f} | {sizes[new] / sizes[old]:.3f} |")
+        times: dict = {save: [] for save in saves}
+        sizes = {}
+        for _ in range(runs):
+            for save in saves:
+                start, wall = time.process_time(), time.perf_counter()
+                data = saves[save](photo)
+                times[save].append((time.process_time() - start, time.perf_counter() - wall))
+                sizes[save] = len(data)
+                assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), pixels)  # lossless, all
+        cells = []
+        for save, rows in times.items():
+            cpu, wall = [r[0] for r in rows], [r[1] for r in rows]
+            cells.append(f"CPU {min(cpu):.3f}; {statistics.median(cpu):.3f} s, wall {min(wall):.3f}; "
+                         f"{statistics.median(wall):.3f} s, {sizes[save] / 1e6:.2f} MB")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def fill_sides(sides: list[int], runs: int) -> None:
+    import cv2
+    import numpy as np
+
+    from bench.inputs import blob, scene
+    from eraser.engines import base, get
+    from eraser.masks import grow
+    from eraser.pipeline import DEFAULT_GROW
+
+    pixels = scene(WIDTH, HEIGHT)
+    mask = blob(WIDTH, HEIGHT, (WIDTH // 2, HEIGHT * 2 // 3), BLOB)
+    pixels[mask] = (30, 30, 30)
+    mask = grow(mask, DEFAULT_GROW)  # as the command grows it before the fill
+    engine = get("patchmatch")
+    (x0, y0, x1, y1), = engine.boxes(mask)
+    window, hole = pixels[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    print(f"PatchMatch alone on the 12 MP case's {x1 - x0} x {y1 - y0} window, CPU seconds over {runs} runs "
+          f"(best; median); load average at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print("| working size (px) | CPU (s) | hole pixels filled |")
+    print("|---|---|---|")
+    for side in sides:
+        scale = side / max(window.shape[:2])
+        size = (round(window.shape[1] * scale), round(window.shape[0] * scale))
+        small, small_hole = cv2.resize(window, size, interpolation=cv2.INTER_AREA), base._touched(hole, size)
+        times = []
+        for _ in range(runs):
+            start = time.process_time()
+            engine.inpaint(small, small_hole)
+            times.append(time.process_time() - start)
+        print(f"| {side} | {min(times):.3f}; {statistics.median(times):.3f} | {np.count_nonzero(small_hole):,} |")
 
 
 def _run(command: list[str], root: Path, env: dict) -> tuple[float, float, float, str]:
@@ -165,11 +212,13 @@ def stages(roots: list[Path], folder: Path, env: dict, engines: list[str], runs:
                     steps = json.loads(_run(command, root, env)[3])
                     if run:
                         times.setdefault((ext, engine, root), []).append(steps)
-    print(f"Steps of eraser erase inside one process, seconds, medians of {runs}")
+    print(f"Steps of eraser erase inside one process, wall; CPU seconds (all threads), medians of {runs}; load "
+          f"average at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("| input and output, engine | checkout | " + " | ".join(STAGE_NAMES) + " |")
     print("|---|---|" + "---|" * len(STAGE_NAMES))
     for (ext, engine, root), rows in times.items():
-        cells = " | ".join(f"{statistics.median(row[i] for row in rows):.3f}" for i in range(len(STAGE_NAMES)))
+        cells = " | ".join(f"{statistics.median(row[i][0] for row in rows):.3f}; "
+                           f"{statistics.median(row[i][1] for row in rows):.3f}" for i in range(len(STAGE_NAMES)))
         print(f"| {ext.upper()}, {engine} | {root.name} | {cells} |")
 
 
@@ -180,6 +229,7 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["auto", "patchmatch", "telea"])
     parser.add_argument("--png-saves", action="store_true", help="time the PNG save alone, in this process")
     parser.add_argument("--stages", action="store_true", help="time the steps of an erase inside one process")
+    parser.add_argument("--fill-sides", type=int, nargs="+", metavar="PX", help="time PatchMatch at these sizes")
     parser.add_argument("--make-inputs", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make_inputs:
@@ -187,6 +237,9 @@ def main() -> None:
         return
     if args.png_saves:
         png_saves(args.runs)
+        return
+    if args.fill_sides:
+        fill_sides(args.fill_sides, args.runs)
         return
     roots = [root.resolve() for root in args.root or [ROOT]]
     with tempfile.TemporaryDirectory(prefix="eraser-cli-bench-") as tmp:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import select
 import stat
 import time
@@ -69,7 +68,8 @@ def _too_big(path: str | Path, what: str) -> EraserError:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `path` through a hidden temporary file beside it, so a stopped run leaves either
     the whole file or none (never half a photo that a resumed run would take as done)."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    # A random name as secrets.token_hex makes it, without the import of hmac and hashlib (6 ms).
+    temp = path.with_name(f".{path.name}.{os.urandom(4).hex()}.part")
     try:
         # 0o666 less the umask, as a plain open would; O_EXCL: never through someone's link.
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

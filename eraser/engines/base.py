@@ -145,6 +145,18 @@ def _grain_sample(rgb: np.ndarray, where: np.ndarray, sigma: float) -> np.ndarra
     return np.concatenate(samples)
 
 
+def _median(values: np.ndarray) -> np.ndarray:
+    """np.median(values, axis=0), the same numbers, without its check of float input for NaN,
+    which imports numpy.ma on first use (0.02 s of CPU time here, in every erase that adds grain)."""
+    count = len(values)
+    if count == 0:
+        return np.full(values.shape[1:], np.nan, values.dtype)
+    half = count // 2
+    middle = [half] if count % 2 else [half - 1, half]
+    part = np.partition(values, middle, axis=0)
+    return np.mean(part[middle[0] : half + 1], axis=0)
+
+
 def _add_grain(fill: np.ndarray, rgb: np.ndarray, mask: np.ndarray, scale: float,
                keep_out: np.ndarray | None = None) -> np.ndarray:
     """Give an upscaled fill the fine grain of the photo around it, so it does not look smudged.
@@ -159,7 +171,7 @@ def _add_grain(fill: np.ndarray, rgb: np.ndarray, mask: np.ndarray, scale: float
         return fill
 
     def spread(pixels: np.ndarray) -> np.ndarray:
-        return 1.4826 * np.median(np.abs(pixels - np.median(pixels, axis=0)), axis=0)
+        return 1.4826 * _median(np.abs(pixels - _median(pixels)))
 
     missing = spread(_grain_sample(rgb, known, sigma)) ** 2 - spread(_grain_sample(fill, hole, sigma)) ** 2
     strength = np.sqrt(np.clip(missing, 0, None)).astype(np.float32)

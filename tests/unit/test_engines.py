@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from eraser import Photo, engines, erase
-from eraser.engines.base import windows
+from eraser.engines.base import _median, windows
 from eraser.masks import grow
 from tests.support.photos import blob, encode, scene
 
@@ -120,6 +120,13 @@ def test_scaled_down_fill_gets_the_photo_grain_back():
         return np.median(np.abs(fine[mask]))
 
     assert grain(result.pixels) > 0.7 * grain(pixels)
+
+
+@pytest.mark.parametrize("count", [1, 2, 7, 10, 4097])
+def test_the_grain_median_is_numpy_s(count):
+    values = np.random.default_rng(count).normal(0, 9, (count, 3)).astype(np.float32)
+    ours = _median(values)
+    assert ours.dtype == np.float32 and np.array_equal(ours, np.median(values, axis=0))
 
 
 def test_hundreds_of_specks_are_grouped_into_a_few_windows():

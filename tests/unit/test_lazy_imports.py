@@ -1,6 +1,7 @@
 """The library imports what an erase uses when it uses it: ONNX Runtime (a quarter of a second
-at every start) only once a learned engine opens a model, and the download and batch machinery
-only for those jobs. Each check runs in a fresh interpreter, where sys.modules starts empty."""
+at every start) only once a learned engine opens a model, the download and batch machinery
+only for those jobs, and OpenSSL's hashes only to check a model file. Each check runs in a fresh
+interpreter, where sys.modules starts empty."""
 
 import json
 import os
@@ -14,7 +15,7 @@ from tests.support import ROOT
 from tests.support.onnx_models import migan_like
 from tests.support.photos import blob, encode, scene
 
-HEAVY = ["onnxruntime", "onnx", "requests", "jpeglib", "multiprocessing", "tqdm"]
+HEAVY = ["onnxruntime", "onnx", "requests", "jpeglib", "multiprocessing", "tqdm", "hashlib"]
 
 CHILD = """
 import json, sys
@@ -78,3 +79,19 @@ def test_the_learned_list_names_the_engines_that_run_a_model():
     from eraser.engines.learned import LearnedEngine
 
     assert engines.LEARNED == [name for name in engines.names() if issubclass(engines.kind(name), LearnedEngine)]
+
+
+def test_a_scaled_down_fill_does_not_import_numpy_ma(tmp_path):
+    # A 220 px object makes a window larger than PatchMatch's working size: its fill is scaled back
+    # up and given the photo's grain, measured with medians (np.median would import numpy.ma).
+    (tmp_path / "photo.png").write_bytes(encode(scene(640, 480)))
+    (tmp_path / "mask.png").write_bytes(encode(blob(640, 480, (320, 240), 220).astype(np.uint8) * 255))
+    code = ("import sys; from pathlib import Path; import eraser; "
+            "photo = eraser.Photo.open(Path('photo.png').read_bytes()); "
+            "mask = eraser.load_mask(Path('mask.png').read_bytes(), photo.size); "
+            "result = eraser.erase(photo, mask, engine='patchmatch', grow=0); "
+            "print(result.filled_by, 'numpy.ma' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "PatchMatch False"
