@@ -24,8 +24,8 @@ object with its context around it) scaled to each working size (longest side, px
 scales it (eraser.engines.patchmatch.PatchMatchEngine.max_side: 320); CPU seconds.
 
 `--png-saves` times the PNG save alone, in this process: this checkout's `Photo.encode("PNG")`
-against Pillow at compress_level 3 and OpenCV at level 2 with its fast filters (the two saves
-before it), on the 12 MP photo, the same photo without its grain, and the app's screenshot.
+beside Pillow at compress_level 3 (the save before 5e6895d) and OpenCV at level 2 with its fast
+filters called directly, on the 12 MP photo, the same photo without its grain, and the app's screenshot.
 """
 
 from __future__ import annotations
