@@ -10,6 +10,7 @@ the fast engine (telea) and once with the default (auto). Prints a Markdown tabl
 """
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,10 @@ MARK_CANVASES = """() => {
     }
 }"""
 NEW_CANVAS_SHOWN = CANVAS_SHOWN.replace("if (c && c.width", "if (c && !c.dataset.before && c.width")
+# The canvas a person draws on: Streamlit leaves the previous run's elements on screen, marked
+# stale, until the rerun replaces them.
+LIVE_CANVAS = "[class*='st-key-eraser_canvas']:not([data-stale='true'])"
+STALE = "[data-stale='true']"
 UPLOAD_ENDED = """() => performance.getEntriesByType('resource')
     .filter(e => e.name.includes('/_stcore/upload_file')).map(e => e.responseEnd).pop()"""
 
@@ -140,16 +145,21 @@ def browser_rows(photos: list[Path]) -> dict[str, list[float]]:
 
 
 def choose_engine(page, engine: str) -> None:
-    label = engines.labels()[engine]  # the page offers engines in words
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name=label, exact=True).click()
-    expect(page.get_by_role("combobox", name="Engine")).to_have_value(label)
+    """Pick an engine in the sidebar's radio buttons, by the words the page shows for it."""
+    label = engines.labels()[engine]
+    choice = page.get_by_test_id("stSidebar").get_by_role("radiogroup", name="Engine").get_by_role(
+        "radio", name=re.compile("^" + re.escape(label)))  # "— unavailable here" may follow
+    if not choice.is_checked():
+        choice.check(force=True)  # the input is hidden under Streamlit's own dot
+    expect(choice).to_be_checked()
+    expect(page.locator(STALE)).to_have_count(0)  # the page's rerun for the choice has ended
 
 
 def erase_to_canvas(page, step: int, box: tuple[float, float]) -> float:
     """Paint a stroke, press Erase, and time until the erased photo is on the new canvas."""
-    expect(page.locator("[class*='st-key-eraser_canvas']")).to_have_count(1)  # the old one has gone
-    canvas = page.locator("canvas.upper-canvas").bounding_box()
+    canvas = page.locator(LIVE_CANVAS).locator("canvas.upper-canvas")
+    expect(canvas).to_have_count(1)
+    canvas = canvas.bounding_box()
     x, y = canvas["x"] + canvas["width"] * box[0], canvas["y"] + canvas["height"] * box[1]
     page.mouse.move(x, y)
     page.mouse.down()
