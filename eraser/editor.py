@@ -1,6 +1,8 @@
 """The editing session behind the app's Erase page: a photo, its erase steps, undo and redo.
 
-Pure Python (no Streamlit), so it is tested on its own and a page only draws it. Steps hold the
+Pure Python (no Streamlit), so it is tested on its own and a page only draws it. An erase's file
+can be made in the background (`push` of a function that makes it) while the page already shows
+the erased pixels; `settle` stores it once made. Steps hold the
 encoded photo files, which are small next to decoded pixels, in the process's StepStore
 (eraser.steps), which keeps every session's steps under one budget: the current photo and the
 original (for Compare) stay in memory; earlier steps of idle sessions may move to disk or be
@@ -11,6 +13,9 @@ session's history is also bounded by a number of steps and by bytes.
 from __future__ import annotations
 
 import hashlib
+import secrets
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from . import steps
 from .errors import StepDropped
@@ -23,24 +28,42 @@ EARLIER_DROPPED = ("That earlier step was dropped to make room for other visitor
 LATER_DROPPED = "That later step was dropped to make room for other visitors; the current photo is kept."
 DROPPED = "That step was dropped to make room for other visitors; the current photo is kept."
 
+# Makes erases' files (a 12 MP JPEG in about 0.3 s) while the page shows the erased photo; two at
+# a time, one a core, so many visitors' encodes wait their turn rather than share the memory.
+_MAKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="eraser-encode")
+
+
+def content_key(data: bytes) -> str:
+    """A short content id of a file: for caches and widget keys."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
 
 class Step:
-    """One state of the photo: its file bytes (kept by a Shelf), and who made it (empty for
-    the upload)."""
+    """One state of the photo: its file bytes (kept by a Shelf, or still being made), and who
+    made it (empty for the upload)."""
 
-    def __init__(self, shelf: steps.Shelf, number: int, data: bytes, engine: str = "", note: str = "",
-                 seconds: float = 0.0):
+    def __init__(self, shelf: steps.Shelf, number: int | None, data: bytes | None, engine: str = "",
+                 note: str = "", seconds: float = 0.0, making: Future[bytes] | None = None):
         self.engine = engine  # the backend/engine that filled this step, e.g. "Local, Telea"
         self.note = note  # anything the person should know about this erase
         self.seconds = seconds
-        self.size = len(data)
-        self.key = hashlib.blake2b(data, digest_size=8).hexdigest()  # a short content id: for caches and widget keys
         self._shelf = shelf
-        self.number = number
+        self.number = number  # in the shelf; None while the bytes are being made
+        self._making = making
+        if data is not None:
+            self.size = len(data)
+            self.key = content_key(data)  # for caches and widget keys
+        else:  # a key before the bytes exist: random, so still one per content (never shared by two)
+            self.size = 0
+            self.key = secrets.token_hex(8)
 
     @property
     def data(self) -> bytes:
-        """The file's bytes; StepDropped once the store has dropped them."""
+        """The file's bytes, waiting for them while they are being made (from any thread);
+        StepDropped once the store has dropped them."""
+        making = self._making  # read once: `Edit.settle` clears it after giving the step its number
+        if making is not None:
+            return making.result()
         data = self._shelf.get(self.number)
         if data is None:
             raise StepDropped(DROPPED)
@@ -103,18 +126,44 @@ class Edit:
         """Bytes held for undo and redo, the original included when it is still a step."""
         return sum(step.size for step in self._steps)
 
-    def push(self, data: bytes, engine: str = "", note: str = "", seconds: float = 0.0) -> Step:
-        """Record an erase: it becomes the current photo and clears what could be redone."""
+    def push(self, data: bytes | Callable[[], bytes], engine: str = "", note: str = "",
+             seconds: float = 0.0) -> Step:
+        """Record an erase: it becomes the current photo and clears what could be redone.
+
+        `data` is the file's bytes, or a function that makes them: it runs in the background,
+        and the step reaches the store at the next `settle` (which the next push, undo or redo
+        makes first). Until then the step's `data` waits for the bytes."""
+        self.settle()
         self._forget(self._steps[self._position + 1 :])
         del self._steps[self._position + 1 :]
-        self._trim(len(data))  # before the new step takes room in the store
-        step = self._add(data, (self.original.number,), engine, note, seconds)
+        if callable(data):
+            step = Step(self._shelf, None, None, engine, note, seconds, making=_MAKER.submit(data))
+        else:
+            self._trim(len(data))  # before the new step takes room in the store
+            step = self._add(data, (self.original.number,), engine, note, seconds)
         self._steps.append(step)
         self._position = len(self._steps) - 1
         return step
 
+    def settle(self) -> None:
+        """Store the current step's bytes if they are being made, once made (waiting for them).
+        If making them failed, the step is taken back, the one before is current again, and the
+        error is raised. Only the last step pushed can be unsettled, and only while current."""
+        step = self.current
+        if step._making is None:
+            return
+        del self._steps[self._position]  # not in the store's count while it makes room for it
+        self._position -= 1
+        data = step._making.result()  # a failure leaves the step out, as if never pushed
+        self._trim(len(data))
+        step.number, step.size = self._shelf.add(data, (self.original.number,)), len(data)
+        step._making = None
+        self._steps.append(step)
+        self._position = len(self._steps) - 1
+
     def undo(self) -> Step:
         """Go back one step; StepDropped, with every earlier step forgotten, if it was dropped."""
+        self.settle()
         if not self.can_undo:
             raise IndexError("nothing to undo")
         if not self._shelf.use(self._steps[self._position - 1].number, (self.original.number,)):
@@ -128,6 +177,7 @@ class Edit:
 
     def redo(self) -> Step:
         """Go forward one step; StepDropped, with every later step forgotten, if it was dropped."""
+        self.settle()
         if not self.can_redo:
             raise IndexError("nothing to redo")
         if not self._shelf.use(self._steps[self._position + 1].number, (self.original.number,)):
