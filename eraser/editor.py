@@ -1,8 +1,8 @@
 """The editing session behind the app's Erase page: a photo, its erase steps, undo and redo.
 
 Pure Python (no Streamlit), so it is tested on its own and a page only draws it. An erase's file
-can be made in the background (`push` of a function that makes it) while the page already shows
-the erased pixels; `settle` stores it once made. Steps hold the
+can be made after the page has shown the erased pixels (`push` of a function that makes it, run
+once, by whoever needs the bytes first); `settle` makes and stores it. Steps hold the
 encoded photo files, which are small next to decoded pixels, in the process's StepStore
 (eraser.steps), which keeps every session's steps under one budget: the current photo and the
 original (for Compare) stay in memory; earlier steps of idle sessions may move to disk or be
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from . import steps
 from .errors import StepDropped
@@ -28,14 +28,34 @@ EARLIER_DROPPED = ("That earlier step was dropped to make room for other visitor
 LATER_DROPPED = "That later step was dropped to make room for other visitors; the current photo is kept."
 DROPPED = "That step was dropped to make room for other visitors; the current photo is kept."
 
-# Makes erases' files (a 12 MP JPEG in about 0.3 s) while the page shows the erased photo; two at
-# a time, one a core, so many visitors' encodes wait their turn rather than share the memory.
-_MAKER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="eraser-encode")
-
 
 def content_key(data: bytes) -> str:
     """A short content id of a file: for caches and widget keys."""
     return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+class Making:
+    """A file's bytes made by a function, once, by the first thread that asks for them; the
+    others wait for that answer (or its error). The function is let go once it has run."""
+
+    def __init__(self, make: Callable[[], bytes]):
+        self._make: Callable[[], bytes] | None = make
+        self._lock = threading.Lock()
+        self._data: bytes | None = None
+        self._error: Exception | None = None
+
+    def result(self) -> bytes:
+        with self._lock:
+            if self._make is not None:
+                try:
+                    self._data = self._make()
+                except Exception as error:
+                    self._error = error
+                finally:
+                    self._make = None  # and whatever it holds: a whole photo's pixels
+            if self._error is not None:
+                raise self._error
+            return self._data
 
 
 class Step:
@@ -43,7 +63,7 @@ class Step:
     made it (empty for the upload)."""
 
     def __init__(self, shelf: steps.Shelf, number: int | None, data: bytes | None, engine: str = "",
-                 note: str = "", seconds: float = 0.0, making: Future[bytes] | None = None):
+                 note: str = "", seconds: float = 0.0, making: Making | None = None):
         self.engine = engine  # the backend/engine that filled this step, e.g. "Local, Telea"
         self.note = note  # anything the person should know about this erase
         self.seconds = seconds
@@ -130,14 +150,14 @@ class Edit:
              seconds: float = 0.0) -> Step:
         """Record an erase: it becomes the current photo and clears what could be redone.
 
-        `data` is the file's bytes, or a function that makes them: it runs in the background,
-        and the step reaches the store at the next `settle` (which the next push, undo or redo
-        makes first). Until then the step's `data` waits for the bytes."""
+        `data` is the file's bytes, or a function that makes them: it runs once, when they are
+        first needed (the step's `data`, from any thread), and the step reaches the store at the
+        next `settle` (which the next push, undo or redo makes first)."""
         self.settle()
         self._forget(self._steps[self._position + 1 :])
         del self._steps[self._position + 1 :]
         if callable(data):
-            step = Step(self._shelf, None, None, engine, note, seconds, making=_MAKER.submit(data))
+            step = Step(self._shelf, None, None, engine, note, seconds, making=Making(data))
         else:
             self._trim(len(data))  # before the new step takes room in the store
             step = self._add(data, (self.original.number,), engine, note, seconds)
@@ -146,8 +166,8 @@ class Edit:
         return step
 
     def settle(self) -> None:
-        """Store the current step's bytes if they are being made, once made (waiting for them).
-        If making them failed, the step is taken back, the one before is current again, and the
+        """Make the current step's bytes if they are still to be made (or wait for them), and
+        store them. If making them failed, the step is taken back, the one before is current again, and the
         error is raised. Only the last step pushed can be unsettled, and only while current."""
         step = self.current
         if step._making is None:

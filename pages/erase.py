@@ -251,8 +251,8 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
         state.failure = failure
         return False
     where = "Remote service" if state.backend == "Remote" else f"Local, {result.filled_by}"
-    # The full-size file is made in the background while the canvas shows the erased pixels:
-    # nobody waits for it unless they download it (or undo) at once. Settled after the canvas.
+    # The full-size file is made once the canvas shows the erased pixels (settle, after the
+    # canvas), or on a click on Download before that: nobody waits for it to see the erase.
     step = edit.push(result.photo.encode, engine=where, note=result.note, seconds=time.perf_counter() - start)
     open_photo(step.key, edit.name, step, result.photo)  # the next erase starts from these pixels
     shown(step, result.photo)  # the canvas's picture, from the pixels at hand rather than the file
@@ -268,7 +268,7 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
 
 
 def settle(edit: Edit) -> None:
-    """Wait for the last erase's file (being made since the canvas showed it) and store it; if it
+    """Make the last erase's file, now that the canvas shows its pixels, and store it; if it
     cannot be made, the photo before it is back, with the marks of that erase, and the reason."""
     try:
         edit.settle()

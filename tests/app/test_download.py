@@ -1,5 +1,5 @@
-"""Download on the Erase page: the file is made when the person clicks (or in the background right
-after the erase), never while they wait for the erased photo on the canvas. What they get must be
+"""Download on the Erase page: the file is made once the canvas shows the erased photo (or when the
+person clicks Download, if that comes first), never while they wait for the erased photo. What they get must be
 what an eager save of the same erase gives, and the file of the step the button was shown for."""
 
 import io

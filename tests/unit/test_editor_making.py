@@ -1,6 +1,6 @@
-"""Steps whose file is made in the background (Edit.push of a function), as the Erase page makes
-them: the same bytes as a file pushed at once, kept by the store once settled, and an erase whose
-file cannot be made taken back."""
+"""Steps whose file is made when first needed (Edit.push of a function), as the Erase page makes
+them after showing the erased photo: the same bytes as a file pushed at once, made once whichever
+threads ask, kept by the store once settled, and an erase whose file cannot be made taken back."""
 
 import threading
 
@@ -24,7 +24,7 @@ def photo(n: int, size: int = 10) -> bytes:
     return bytes([n]) * size
 
 
-def test_a_file_made_in_the_background_is_the_file_pushed_at_once(store):
+def test_a_file_made_later_is_the_file_pushed_at_once(store):
     eager, deferred = Edit(photo(0), "a.jpg", (4, 3)), Edit(photo(0), "a.jpg", (4, 3))
     eager.push(photo(1), engine="Local, Telea", note="n", seconds=0.5)
     step = deferred.push(lambda: photo(1), engine="Local, Telea", note="n", seconds=0.5)
@@ -37,23 +37,26 @@ def test_a_file_made_in_the_background_is_the_file_pushed_at_once(store):
 
 def test_a_step_is_in_the_store_only_once_settled_and_its_key_is_its_own(store):
     edit = Edit(photo(0), "a.jpg", (4, 3))
-    gate = threading.Event()
+    gate, calls = threading.Event(), []
 
     def make():
+        calls.append(1)
         gate.wait(10)
         return photo(1)
 
     first = edit.push(make)
-    assert store.in_memory == 10 and edit.kept_bytes == 10  # only the upload, while it is made
-    waiting = []
-    reader = threading.Thread(target=lambda: waiting.append(first.data))  # as a download click would
-    reader.start()
-    reader.join(0.2)
-    assert reader.is_alive() and not waiting  # it waits for the bytes, not for a wrong answer
+    assert not calls and store.in_memory == 10 and edit.kept_bytes == 10  # nothing made yet
+    got = []
+    readers = [threading.Thread(target=lambda: got.append(first.data)) for _ in range(2)]  # download clicks
+    for reader in readers:
+        reader.start()
+    readers[0].join(0.2)
+    assert not got  # they wait for the bytes, not for a wrong answer
     gate.set()
-    reader.join(10)
-    assert waiting == [photo(1)]
+    for reader in readers:
+        reader.join(10)
     edit.settle()
+    assert got == [photo(1), photo(1)] and len(calls) == 1 and store.in_memory == 20
     second = edit.push(lambda: photo(1))  # the same content again
     edit.settle()
     assert len({edit.original.key, first.key, second.key}) == 3  # one key per step, never shared
@@ -69,7 +72,7 @@ def test_undo_and_redo_settle_first_and_reach_the_right_steps():
     assert [step.data for step in edit.steps] == [photo(0), photo(1), photo(2)]
 
 
-def test_the_bounds_hold_for_steps_made_in_the_background(store):
+def test_the_bounds_hold_for_steps_made_later(store):
     edit = Edit(photo(0), "a.jpg", (4, 3), max_steps=2)
     for n in range(1, 5):
         edit.push(lambda n=n: photo(n))
