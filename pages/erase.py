@@ -251,8 +251,8 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
         state.failure = failure
         return False
     where = "Remote service" if state.backend == "Remote" else f"Local, {result.filled_by}"
-    # The full-size file is made once the canvas shows the erased pixels (settle, after the
-    # canvas), or on a click on Download before that: nobody waits for it to see the erase.
+    # The full-size file is made once the erased pixels are on their way to the canvas (settle,
+    # in the next run): nobody waits for it to see the erase.
     step = edit.push(result.photo.encode, engine=where, note=result.note, seconds=time.perf_counter() - start)
     open_photo(step.key, edit.name, step, result.photo)  # the next erase starts from these pixels
     shown(step, result.photo)  # the canvas's picture, from the pixels at hand rather than the file
@@ -268,7 +268,7 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
 
 
 def settle(edit: Edit) -> None:
-    """Make the last erase's file, now that the canvas shows its pixels, and store it; if it
+    """Make the last erase's file, now that the canvas has its pixels, and store it; if it
     cannot be made, the photo before it is back, with the marks of that erase, and the reason."""
     try:
         edit.settle()
@@ -336,6 +336,7 @@ def editor(edit: Edit) -> None:
                          key=f"eraser_compare_view_{edit.current.key}")
         else:
             marks = canvas.draw(edit, photo_of(edit.current, edit.name), *shown(edit.current), tool, brush)
+    settle(edit)  # now that the canvas is on its way to the browser, and before Download needs the file
     marked = marks is not None and marks.any
 
     with tools.expander("Or use a mask file (white = erase)"):
@@ -357,9 +358,10 @@ def editor(edit: Edit) -> None:
         st.button("Undo erase", on_click=undo, disabled=not edit.can_undo, icon=":material/undo:",
                   help=f"Go back one erase (up to {edit.max_steps}).")
         st.button("Redo erase", on_click=redo, disabled=not edit.can_redo, icon=":material/redo:")
-        # Made on click, from this very step (its file may still be being made: this waits).
-        st.download_button("Download", data=lambda step=edit.current: step.data, disabled=not edit.erased,
-                           on_click="ignore", icon=":material/download:", **state.file)
+        # The file itself, not a function that makes it on click: Streamlit gives such a function a
+        # new id at every rerun (each stroke), and a click still holding the last one fails.
+        st.download_button("Download", data=edit.current.data, disabled=not edit.erased, on_click="ignore",
+                           icon=":material/download:", **state.file)
         kept_widget(st.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
                     help="See the original and the erased photo in the same place.")
     with status_slot:
@@ -381,7 +383,6 @@ def editor(edit: Edit) -> None:
             st.info(missing)
         else:
             st.caption(hint(edit, comparing, marked))
-    settle(edit)  # after the canvas and the buttons have gone to the browser
     reload.save()  # after every change this part makes, so a browser reload brings it back
 
 

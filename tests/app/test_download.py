@@ -1,13 +1,13 @@
-"""Download on the Erase page: the file is made once the canvas shows the erased photo (or when the
-person clicks Download, if that comes first), never while they wait for the erased photo. What they get must be
-what an eager save of the same erase gives, and the file of the step the button was shown for."""
+"""Download on the Erase page. An erase's full-size file is made after the erased photo is on its
+way to the canvas, not before: what Download then gives must be what an eager save of the same
+erase gives, and the file of the step on screen, after Undo and Redo too."""
 
 import io
 
 import numpy as np
 import pytest
 from PIL import Image
-from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from eraser import Photo
 from eraser.backends import Local
@@ -17,24 +17,22 @@ from tests.app.test_erase_page import button, download, edit, erase_box, pixels,
 
 @pytest.fixture
 def served(monkeypatch):
-    """What a click on Download gives: Streamlit runs the button's function, as it does when the
-    browser asks, and serves what it returns. (file bytes, file name, MIME type)."""
-    managers = {}
-    register = MediaFileManager.add_deferred
+    """What a click on Download gives: the file Streamlit serves at the button's URL.
+    (file bytes, file name, MIME type)"""
+    files = {}
+    load = MemoryMediaFileStorage.load_and_get_id
 
-    def keep(self, *args, **kwargs):
-        file_id = register(self, *args, **kwargs)
-        managers[file_id] = self
+    def keep(self, data, mimetype, kind, filename=None):
+        file_id = load(self, data, mimetype, kind, filename)
+        files[file_id] = (data, filename, mimetype)
         return file_id
 
-    monkeypatch.setattr(MediaFileManager, "add_deferred", keep)
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
 
     def click(app):
-        file_id = download(app).proto.deferred_file_id
-        assert file_id and not download(app).disabled
-        manager = managers[file_id]
-        file = manager._storage.get_file(manager.execute_deferred(file_id).rsplit("/", 1)[-1])
-        return file.content, file.filename, file.mimetype
+        button = download(app)
+        assert not button.disabled
+        return files[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]
 
     return click
 
@@ -56,7 +54,7 @@ def results(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "mime"), [("street.jpg", "image/jpeg"), ("plan.png", "image/png")])
-def test_a_download_made_on_click_is_the_file_an_eager_save_makes(app, canvas, served, results, photo_jpeg,
+def test_a_download_made_after_the_canvas_is_the_file_an_eager_save_makes(app, canvas, served, results, photo_jpeg,
                                                                   photo_png, name, mime):
     data = photo_jpeg if name.endswith(".jpg") else photo_png
     upload(app, data, name, mime)
