@@ -78,6 +78,11 @@ class Step:
             self.key = secrets.token_hex(8)
 
     @property
+    def pending(self) -> bool:
+        """Whether the file is still to be made and stored (Edit.settle)."""
+        return self._making is not None
+
+    @property
     def data(self) -> bytes:
         """The file's bytes, waiting for them while they are being made (from any thread);
         StepDropped once the store has dropped them."""

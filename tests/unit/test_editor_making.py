@@ -28,10 +28,11 @@ def test_a_file_made_later_is_the_file_pushed_at_once(store):
     eager, deferred = Edit(photo(0), "a.jpg", (4, 3)), Edit(photo(0), "a.jpg", (4, 3))
     eager.push(photo(1), engine="Local, Telea", note="n", seconds=0.5)
     step = deferred.push(lambda: photo(1), engine="Local, Telea", note="n", seconds=0.5)
+    assert step.pending and not eager.current.pending
     assert step.data == eager.current.data == photo(1)
     assert (step.engine, step.note, step.seconds) == ("Local, Telea", "n", 0.5)
     deferred.settle()
-    assert step.number is not None and step.size == 10 and deferred.kept_bytes == eager.kept_bytes == 20
+    assert not step.pending and step.number is not None and step.size == 10 and deferred.kept_bytes == eager.kept_bytes == 20
     assert store.in_memory == 40 and deferred.current.data == photo(1)
 
 
