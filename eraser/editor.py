@@ -172,14 +172,17 @@ class Edit:
 
     def settle(self) -> None:
         """Make the current step's bytes if they are still to be made (or wait for them), and
-        store them. If making them failed, the step is taken back, the one before is current again, and the
-        error is raised. Only the last step pushed can be unsettled, and only while current."""
+        store them. If making them failed, the step is taken back, the one before is current
+        again, and the error is raised. Only the last step pushed can be unsettled, and only
+        while it is current."""
         step = self.current
         if step._making is None:
             return
-        del self._steps[self._position]  # not in the store's count while it makes room for it
-        self._position -= 1
-        data = step._making.result()  # a failure leaves the step out, as if never pushed
+        try:
+            data = step._making.result()
+        finally:  # out, as if never pushed, if that failed; else out of the count while room is made
+            del self._steps[self._position]
+            self._position -= 1
         self._trim(len(data))
         step.number, step.size = self._shelf.add(data, (self.original.number,)), len(data)
         step._making = None
