@@ -10,6 +10,7 @@ the fast engine (telea) and once with the default (auto). Prints a Markdown tabl
 """
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -48,6 +49,10 @@ MARK_CANVASES = """() => {
     }
 }"""
 NEW_CANVAS_SHOWN = CANVAS_SHOWN.replace("if (c && c.width", "if (c && !c.dataset.before && c.width")
+# The canvas a person draws on: Streamlit leaves the previous run's elements on screen, marked
+# stale, until the rerun replaces them.
+LIVE_CANVAS = "[class*='st-key-eraser_canvas']:not([data-stale='true'])"
+STALE = "[data-stale='true']"
 UPLOAD_ENDED = """() => performance.getEntriesByType('resource')
     .filter(e => e.name.includes('/_stcore/upload_file')).map(e => e.responseEnd).pop()"""
 
@@ -60,15 +65,16 @@ def data_url_kb(jpeg: bytes) -> float:
     return (len("data:image/jpeg;base64,") + 4 * -(-len(jpeg) // 3)) / 1000
 
 
-def upload(fake: Canvas, data: bytes) -> tuple[AppTest, float]:
-    """A fresh session with empty caches, and how long the page ran after the upload."""
+def upload(fake: Canvas, data: bytes) -> tuple[AppTest, float, float]:
+    """A fresh session with empty caches, and how long the page ran after the upload (seconds,
+    and CPU seconds of the process)."""
     st.cache_data.clear()
     st.cache_resource.clear()
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     app.file_uploader[0].set_value(("photo.jpg", data, "image/jpeg"))
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     app.run()
-    return app, time.perf_counter() - start
+    return app, time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def server_rows(photos: list[bytes]) -> dict[str, list[float]]:
@@ -76,8 +82,9 @@ def server_rows(photos: list[bytes]) -> dict[str, list[float]]:
     sys.modules["streamlit_drawable_canvas"] = fake.module()
     rows: dict[str, list[float]] = {}
     for data in photos:
-        app, seconds = upload(fake, data)
+        app, seconds, cpu = upload(fake, data)
         rows.setdefault("Server: page run after the upload (decode + canvas JPEG), s", []).append(seconds)
+        rows.setdefault("Server CPU: page run after the upload, s", []).append(cpu)
         background = fake.calls[-1]["background_image"]
         rows.setdefault("Canvas background JPEG, KB", []).append(len(background) / 1000)
         rows.setdefault("Canvas background as sent (base64 data URL), KB", []).append(data_url_kb(background))
@@ -87,11 +94,17 @@ def server_rows(photos: list[bytes]) -> dict[str, list[float]]:
         rows.setdefault("Server: page run after a brush stroke, s", []).append(time.perf_counter() - start)
         (erase,) = [b for b in app.button if b.label == "Erase"]
         erase.click()
-        start = time.perf_counter()
+        old_key = fake.calls[-1]["key"]
+        start, start_cpu = time.perf_counter(), time.process_time()
         app.run()
-        rows.setdefault("Server: page run after Erase (auto engine, to the new canvas), s", []).append(
-            time.perf_counter() - start
-        )
+        end, end_cpu = time.perf_counter(), time.process_time()
+        drawn = next(call for call in fake.calls if call["at"] > start and call["key"] != old_key)
+        rows.setdefault("Server: Erase click to the new canvas drawn (auto engine), s", []).append(drawn["at"] - start)
+        # CPU seconds of all the server's threads: what a busy machine stretches, but does not add to.
+        rows.setdefault("Server CPU: Erase click to the new canvas drawn (auto engine), s", []).append(
+            drawn["cpu"] - start_cpu)
+        rows.setdefault("Server: page run after Erase, to its end (auto engine), s", []).append(end - start)
+        rows.setdefault("Server CPU: page run after Erase, to its end (auto engine), s", []).append(end_cpu - start_cpu)
     # The worst case for the payload: random noise filling the largest canvas, nothing to average out.
     noise = np.random.default_rng(0).integers(0, 256, (520, 704, 3), dtype=np.uint8)
     upload(fake, encode(noise, "PNG"))
@@ -140,16 +153,21 @@ def browser_rows(photos: list[Path]) -> dict[str, list[float]]:
 
 
 def choose_engine(page, engine: str) -> None:
-    label = engines.labels()[engine]  # the page offers engines in words
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name=label, exact=True).click()
-    expect(page.get_by_role("combobox", name="Engine")).to_have_value(label)
+    """Pick an engine in the sidebar's radio buttons, by the words the page shows for it."""
+    label = engines.labels()[engine]
+    choice = page.get_by_test_id("stSidebar").get_by_role("radiogroup", name="Engine").get_by_role(
+        "radio", name=re.compile("^" + re.escape(label)))  # "— unavailable here" may follow
+    if not choice.is_checked():
+        choice.check(force=True)  # the input is hidden under Streamlit's own dot
+    expect(choice).to_be_checked()
+    expect(page.locator(STALE)).to_have_count(0)  # the page's rerun for the choice has ended
 
 
 def erase_to_canvas(page, step: int, box: tuple[float, float]) -> float:
     """Paint a stroke, press Erase, and time until the erased photo is on the new canvas."""
-    expect(page.locator("[class*='st-key-eraser_canvas']")).to_have_count(1)  # the old one has gone
-    canvas = page.locator("canvas.upper-canvas").bounding_box()
+    canvas = page.locator(LIVE_CANVAS).locator("canvas.upper-canvas")
+    expect(canvas).to_have_count(1)
+    canvas = canvas.bounding_box()
     x, y = canvas["x"] + canvas["width"] * box[0], canvas["y"] + canvas["height"] * box[1]
     page.mouse.move(x, y)
     page.mouse.down()

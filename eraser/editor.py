@@ -1,6 +1,8 @@
 """The editing session behind the app's Erase page: a photo, its erase steps, undo and redo.
 
-Pure Python (no Streamlit), so it is tested on its own and a page only draws it. Steps hold the
+Pure Python (no Streamlit), so it is tested on its own and a page only draws it. An erase's file
+can be made after the page has shown the erased pixels (`push` of a function that makes it, run
+once, by whoever needs the bytes first); `settle` makes and stores it. Steps hold the
 encoded photo files, which are small next to decoded pixels, in the process's StepStore
 (eraser.steps), which keeps every session's steps under one budget: the current photo and the
 original (for Compare) stay in memory; earlier steps of idle sessions may move to disk or be
@@ -11,6 +13,9 @@ session's history is also bounded by a number of steps and by bytes.
 from __future__ import annotations
 
 import hashlib
+import secrets
+import threading
+from collections.abc import Callable
 
 from . import steps
 from .errors import StepDropped
@@ -24,23 +29,66 @@ LATER_DROPPED = "That later step was dropped to make room for other visitors; th
 DROPPED = "That step was dropped to make room for other visitors; the current photo is kept."
 
 
-class Step:
-    """One state of the photo: its file bytes (kept by a Shelf), and who made it (empty for
-    the upload)."""
+def content_key(data: bytes) -> str:
+    """A short content id of a file: for caches and widget keys."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
-    def __init__(self, shelf: steps.Shelf, number: int, data: bytes, engine: str = "", note: str = "",
-                 seconds: float = 0.0):
+
+class Making:
+    """A file's bytes made by a function, once, by the first thread that asks for them; the
+    others wait for that answer (or its error). The function is let go once it has run."""
+
+    def __init__(self, make: Callable[[], bytes]):
+        self._make: Callable[[], bytes] | None = make
+        self._lock = threading.Lock()
+        self._data: bytes | None = None
+        self._error: Exception | None = None
+
+    def result(self) -> bytes:
+        with self._lock:
+            if self._make is not None:
+                try:
+                    self._data = self._make()
+                except Exception as error:
+                    self._error = error
+                finally:
+                    self._make = None  # and whatever it holds: a whole photo's pixels
+            if self._error is not None:
+                raise self._error
+            return self._data
+
+
+class Step:
+    """One state of the photo: its file bytes (kept by a Shelf, or still being made), and who
+    made it (empty for the upload)."""
+
+    def __init__(self, shelf: steps.Shelf, number: int | None, data: bytes | None, engine: str = "",
+                 note: str = "", seconds: float = 0.0, making: Making | None = None):
         self.engine = engine  # the backend/engine that filled this step, e.g. "Local, Telea"
         self.note = note  # anything the person should know about this erase
         self.seconds = seconds
-        self.size = len(data)
-        self.key = hashlib.blake2b(data, digest_size=8).hexdigest()  # a short content id: for caches and widget keys
         self._shelf = shelf
-        self.number = number
+        self.number = number  # in the shelf; None while the bytes are being made
+        self._making = making
+        if data is not None:
+            self.size = len(data)
+            self.key = content_key(data)  # for caches and widget keys
+        else:  # a key before the bytes exist: random, so still one per content (never shared by two)
+            self.size = 0
+            self.key = secrets.token_hex(8)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the file is still to be made and stored (Edit.settle)."""
+        return self._making is not None
 
     @property
     def data(self) -> bytes:
-        """The file's bytes; StepDropped once the store has dropped them."""
+        """The file's bytes, waiting for them while they are being made (from any thread);
+        StepDropped once the store has dropped them."""
+        making = self._making  # read once: `Edit.settle` clears it after giving the step its number
+        if making is not None:
+            return making.result()
         data = self._shelf.get(self.number)
         if data is None:
             raise StepDropped(DROPPED)
@@ -103,18 +151,47 @@ class Edit:
         """Bytes held for undo and redo, the original included when it is still a step."""
         return sum(step.size for step in self._steps)
 
-    def push(self, data: bytes, engine: str = "", note: str = "", seconds: float = 0.0) -> Step:
-        """Record an erase: it becomes the current photo and clears what could be redone."""
+    def push(self, data: bytes | Callable[[], bytes], engine: str = "", note: str = "",
+             seconds: float = 0.0) -> Step:
+        """Record an erase: it becomes the current photo and clears what could be redone.
+
+        `data` is the file's bytes, or a function that makes them: it runs once, when they are
+        first needed (the step's `data`, from any thread), and the step reaches the store at the
+        next `settle` (which the next push, undo or redo makes first)."""
+        self.settle()
         self._forget(self._steps[self._position + 1 :])
         del self._steps[self._position + 1 :]
-        self._trim(len(data))  # before the new step takes room in the store
-        step = self._add(data, (self.original.number,), engine, note, seconds)
+        if callable(data):
+            step = Step(self._shelf, None, None, engine, note, seconds, making=Making(data))
+        else:
+            self._trim(len(data))  # before the new step takes room in the store
+            step = self._add(data, (self.original.number,), engine, note, seconds)
         self._steps.append(step)
         self._position = len(self._steps) - 1
         return step
 
+    def settle(self) -> None:
+        """Make the current step's bytes if they are still to be made (or wait for them), and
+        store them. If making them failed, the step is taken back, the one before is current
+        again, and the error is raised. Only the last step pushed can be unsettled, and only
+        while it is current."""
+        step = self.current
+        if step._making is None:
+            return
+        try:
+            data = step._making.result()
+        finally:  # out, as if never pushed, if that failed; else out of the count while room is made
+            del self._steps[self._position]
+            self._position -= 1
+        self._trim(len(data))
+        step.number, step.size = self._shelf.add(data, (self.original.number,)), len(data)
+        step._making = None
+        self._steps.append(step)
+        self._position = len(self._steps) - 1
+
     def undo(self) -> Step:
         """Go back one step; StepDropped, with every earlier step forgotten, if it was dropped."""
+        self.settle()
         if not self.can_undo:
             raise IndexError("nothing to undo")
         if not self._shelf.use(self._steps[self._position - 1].number, (self.original.number,)):
@@ -128,6 +205,7 @@ class Edit:
 
     def redo(self) -> Step:
         """Go forward one step; StepDropped, with every later step forgotten, if it was dropped."""
+        self.settle()
         if not self.can_redo:
             raise IndexError("nothing to redo")
         if not self._shelf.use(self._steps[self._position + 1].number, (self.original.number,)):

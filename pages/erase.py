@@ -12,7 +12,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from eraser import Photo, engines, load_mask
 from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
-from eraser.editor import Edit, Step
+from eraser.editor import Edit, Step, content_key
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
 from eraser.remote.client import KEY_ENV, URL_ENV
@@ -37,20 +37,21 @@ compare_view = st.components.v2.component("eraser.compare", js=asset("compare.js
 
 # Cached by content across sessions and reruns: a brush stroke must never re-decode the photo.
 # A resource, not data: Photo's arrays are read-only, so sharing one object is safe and spares
-# a 36 MB (12 MP) copy on every call.
+# a 36 MB (12 MP) copy on every call. Keyed by the step's content id, not by its file: Streamlit
+# would hash the whole file (megabytes) at every call.
 @st.cache_resource(max_entries=2, ttl="30m", show_spinner=False)
-def open_photo(data: bytes, name: str | None, _decoded: Photo | None = None) -> Photo:
-    """The photo in these bytes. `_decoded`, an erase's result, is kept as the photo of the
-    file it was saved to, so the next erase starts at once (and without JPEG's second loss)."""
-    return _decoded or Photo.open(data, name)
+def open_photo(step_key: str, name: str | None, _file: Step | bytes, _decoded: Photo | None = None) -> Photo:
+    """The photo of a step (or of an upload's bytes). `_decoded`, an erase's result, is kept as
+    the photo of its step, so the next erase starts at once (and without JPEG's second loss)."""
+    return _decoded or Photo.open(_file if isinstance(_file, bytes) else _file.data, name)
 
 
 @st.cache_data(max_entries=16, ttl="30m", show_spinner=False)
-def preview(step_key: str, width: int, _data: bytes, _name: str, _photo: Photo | None = None):
+def preview(step_key: str, width: int, _step: Step, _name: str, _photo: Photo | None = None):
     """A JPEG of a step's photo at the canvas's size, and that size: `width` wide at most (small
     photos are enlarged to it, so they can be painted), MAX_HEIGHT high at most. Keyed by the
     step's content id; `_photo`, when given, spares decoding the file."""
-    photo = _photo or open_photo(_data, _name)
+    photo = _photo or photo_of(_step, _name)
     scale = min(width / photo.size[0], MAX_HEIGHT / photo.size[1])
     size = (max(1, round(photo.size[0] * scale)), max(1, round(photo.size[1] * scale)))
     return canvas.jpeg(canvas.fit(photo, (0, 0, *photo.size), size)), size
@@ -65,9 +66,13 @@ def canvas_width() -> int:
     return min(COLUMN_WIDTH, state.width - TOOLS_WIDTH - 32 if beside() else state.width)
 
 
+def photo_of(step: Step, name: str | None) -> Photo:
+    return open_photo(step.key, name, step)
+
+
 def shown(step: Step, photo: Photo | None = None) -> tuple[bytes, tuple[int, int]]:
     edit = state.edit
-    return preview(step.key, canvas_width(), step.data, edit.name, photo)
+    return preview(step.key, canvas_width(), step, edit.name, photo)
 
 
 @st.cache_data(max_entries=2, ttl="30m", show_spinner=False)
@@ -137,7 +142,7 @@ def take_upload() -> None:
     state.upload_error = None
     data = file.getvalue()
     try:
-        photo = open_photo(data, file.name)
+        photo = open_photo(content_key(data), file.name, data)
     except EraserError as error:
         state.upload_error = str(error)
         state.upload_id = file.file_id
@@ -163,6 +168,9 @@ def step_to(move) -> None:
         move()
     except StepDropped as dropped:  # made room for other visitors: the photo and drawing stay
         state.failure = {"message": str(dropped), "remote": False}
+        return
+    except EraserError as error:  # the last erase's file could not be made (see settle)
+        failed(error)
         return
     new_canvas()
 
@@ -233,12 +241,12 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
     failure = None
     with st.status("Erasing…", expanded=False) as status:
         try:
-            photo = open_photo(edit.current.data, edit.name)
+            photo = photo_of(edit.current, edit.name)
             if mask is None:
                 mask = marks.erase()
+            keep_out = marks.keep_out() if marks else None
             eraser = backend(status)
-            result = eraser.erase(photo, mask, keep_out=marks.keep_out() if marks else None)
-            data = result.photo.encode()
+            result = eraser.erase(photo, mask, keep_out=keep_out)
         except EraserError as error:
             status.update(label="Erase failed", state="error")
             failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
@@ -246,10 +254,13 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
         state.failure = failure
         return False
     where = "Remote service" if state.backend == "Remote" else f"Local, {result.filled_by}"
-    step = edit.push(data, engine=where, note=result.note, seconds=time.perf_counter() - start)
-    open_photo(step.data, edit.name, result.photo)  # the next erase starts from these pixels
+    # The full-size file is made once the erased pixels are on their way to the canvas (settle,
+    # in the next run): nobody waits for it to see the erase.
+    step = edit.push(result.photo.encode, engine=where, note=result.note, seconds=time.perf_counter() - start)
+    open_photo(step.key, edit.name, step, result.photo)  # the next erase starts from these pixels
     shown(step, result.photo)  # the canvas's picture, from the pixels at hand rather than the file
     new_canvas()
+    state.erased_marks = (mask, keep_out)  # back on the canvas if the file cannot be made
     if isinstance(eraser, Local):
         if not eraser.fell_back:
             state.unavailable.discard(state.engine)  # it works (again)
@@ -257,6 +268,27 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
             state.unavailable.add(state.engine)
             state.notice = result.note or None
     return True
+
+
+def settle(edit: Edit) -> None:
+    """Make the last erase's file, now that the canvas has its pixels, and store it; if it
+    cannot be made, the photo before it is back, with the marks of that erase, and the reason."""
+    try:
+        edit.settle()
+    except EraserError as error:
+        failed(error)
+        canvas.rerun()
+    finally:
+        state.erased_marks = None
+
+
+def failed(error: EraserError) -> None:
+    """An erase whose file could not be made: its marks come back, to erase again or change."""
+    marks = state.erased_marks
+    new_canvas()
+    if marks is not None:
+        state.marks, state.keep = marks
+    state.failure = {"message": str(error), "remote": False}
 
 
 def show_failure(failure: dict) -> None:
@@ -277,6 +309,8 @@ def editor(edit: Edit) -> None:
     # Filled after the canvas, whose drawing decides Erase; a container (unlike st.empty) keeps
     # showing its buttons while a stroke reruns this part, so the row does not flicker.
     actions = st.container(horizontal=True, gap="small", vertical_alignment="center", key="eraser_actions")
+    # Download has its place kept, so that while an erase's file is being made it can say so.
+    erase_at, undo_at, redo_at, download_at, compare_at = (actions.empty() for _ in range(5))
     status_slot = st.container()
     # As tall as the canvas: after an erase, the old canvas can hold its place for a moment
     # while the new one is drawn, and the page below must not jump down and back meanwhile.
@@ -306,7 +340,11 @@ def editor(edit: Edit) -> None:
             compare_view(data={"was": data_url(was), "now": data_url(now), "width": width, "height": height},
                          key=f"eraser_compare_view_{edit.current.key}")
         else:
-            marks = canvas.draw(edit, open_photo(edit.current.data, edit.name), *shown(edit.current), tool, brush)
+            marks = canvas.draw(edit, photo_of(edit.current, edit.name), *shown(edit.current), tool, brush)
+    if edit.current.pending:  # rather than the last photo's Download, still on screen until then
+        download_at.button("Download", disabled=True, icon=":material/download:", key="eraser_download_wait",
+                           help="The full-size photo is being saved.")
+    settle(edit)  # now that the canvas is on its way to the browser, and before Download needs the file
     marked = marks is not None and marks.any
 
     with tools.expander("Or use a mask file (white = erase)"):
@@ -322,14 +360,16 @@ def editor(edit: Edit) -> None:
             st.caption("Using the mask file instead of the drawing.")
 
     missing = remote_missing() if state.backend == "Remote" else ""
-    with actions:
-        clicked = st.button("Erase", type="primary", key="eraser_erase", icon=":material/ink_eraser:",
-                            disabled=comparing or not marked or bool(missing))
-        st.button("Undo erase", on_click=undo, disabled=not edit.can_undo, icon=":material/undo:",
-                  help=f"Go back one erase (up to {edit.max_steps}).")
-        st.button("Redo erase", on_click=redo, disabled=not edit.can_redo, icon=":material/redo:")
-        st.download_button("Download", data=edit.current.data, disabled=not edit.erased, on_click="ignore",
-                           icon=":material/download:", **state.file)
+    clicked = erase_at.button("Erase", type="primary", key="eraser_erase", icon=":material/ink_eraser:",
+                              disabled=comparing or not marked or bool(missing))
+    undo_at.button("Undo erase", on_click=undo, disabled=not edit.can_undo, icon=":material/undo:",
+                   help=f"Go back one erase (up to {edit.max_steps}).")
+    redo_at.button("Redo erase", on_click=redo, disabled=not edit.can_redo, icon=":material/redo:")
+    # The file itself, not a function that makes it on click: Streamlit gives such a function a
+    # new id at every rerun (each stroke), and a click still holding the last one fails.
+    download_at.download_button("Download", data=edit.current.data, disabled=not edit.erased, on_click="ignore",
+                                icon=":material/download:", **state.file)
+    with compare_at:
         kept_widget(st.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
                     help="See the original and the erased photo in the same place.")
     with status_slot:

@@ -58,6 +58,8 @@ class State:
     marks: Key[np.ndarray | None] = Key(lambda: None)  # to erase (bool, photo height x width)
     keep: Key[np.ndarray | None] = Key(lambda: None)  # keep out: the fill copies nothing from here
     view: Key[dict | None] = Key(lambda: None)  # {"photo", "zoom", "x", "y"}: the part on the canvas
+    # The erase and keep-out masks of an erase whose file is still being made (pages/erase.py).
+    erased_marks: Key[tuple | None] = Key(lambda: None)
     background: Key[tuple | None] = Key(lambda: None)  # (what it shows, JPEG): the canvas's picture
     width: Key[int] = Key(lambda: 704)  # the column's width, as the browser last reported it
     compare: Key[bool] = Key(lambda: False)

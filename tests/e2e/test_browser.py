@@ -383,3 +383,21 @@ def test_a_failed_remote_erase_says_why_and_offers_local(page, photo, tmp_path):
     expect(alert).to_have_count(0)
     erase(page, 1)
     assert gone(download(page, tmp_path), BALL)
+
+
+def test_download_at_once_after_an_erase_gives_that_erase(page, photo, tmp_path):
+    """The full-size file is made just after the erased photo reaches the canvas: a click on
+    Download as soon as it shows must give that photo, never the step before."""
+    upload(page, photo)
+    paint(page, SECOND)
+    erase(page, 1)
+    paint(page, BALL)
+    button = page.get_by_role("button", name="Erase", exact=True)
+    expect(button).to_be_enabled()
+    old = page.locator(LIVE_CANVAS).first.get_attribute("class")
+    button.click()
+    # The new canvas is on screen: Download at once (the click waits while it is disabled).
+    expect(page.locator(LIVE_CANVAS).first).not_to_have_class(old, timeout=60_000)
+    result = download(page, tmp_path)
+    assert gone(result, BALL) and gone(result, SECOND)
+    expect(page.get_by_text("Erase 2 done")).to_be_visible()
