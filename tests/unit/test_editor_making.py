@@ -32,7 +32,8 @@ def test_a_file_made_later_is_the_file_pushed_at_once(store):
     assert step.data == eager.current.data == photo(1)
     assert (step.engine, step.note, step.seconds) == ("Local, Telea", "n", 0.5)
     deferred.settle()
-    assert not step.pending and step.number is not None and step.size == 10 and deferred.kept_bytes == eager.kept_bytes == 20
+    assert not step.pending and step.number is not None and step.size == 10
+    assert deferred.kept_bytes == eager.kept_bytes == 20
     assert store.in_memory == 40 and deferred.current.data == photo(1)
 
 
