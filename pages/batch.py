@@ -8,11 +8,11 @@ import time
 import streamlit as st
 
 from eraser import engines
-from eraser.backends import Local
 from eraser.batch import DONE
 from eraser.batch_memory import MAX_BATCH_BYTES, MAX_PHOTOS, MemoryBatch, check_uploads
 from eraser.errors import EraserError
 from eraser.images import EXTENSIONS, MAX_FILE_BYTES
+from ui import engine
 
 PHOTO_TYPES = list(EXTENSIONS)
 ENGINE_CHOICES = engines.labels()
@@ -43,24 +43,6 @@ def engine_choice() -> None:
                  on_change=keep_engine, help="As on the Erase page. Classic needs no download.")
 
 
-def local_engine() -> Local:
-    """The chosen engine, ready; a model is fetched the first time, with a progress bar."""
-    bar, shown = None, -1
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar, shown
-        if (percent := 100 * done // total) != shown:  # one message per percent, not per chunk
-            shown = percent
-            bar = bar or st.progress(0.0)
-            bar.progress(percent / 100, text=f"Downloading the model (once): {done / 1e6:.0f} of {total / 1e6:.0f} MB")
-
-    try:
-        return Local(st.session_state.batch_engine, fallback=True).load(progress)
-    finally:
-        if bar is not None:
-            bar.empty()
-
-
 def line(outcome) -> str:
     """One photo's outcome in words, for a Markdown list."""
     if outcome.status == DONE:
@@ -76,7 +58,7 @@ def erase_all(photos: list[tuple[str, bytes]], mask: bytes | None, masks: list[t
     st.session_state.batch_result = None
     try:
         batch = MemoryBatch(photos, mask=mask, masks=masks)
-        backend = local_engine()
+        backend = engine.ready(st.session_state.batch_engine)
     except EraserError as error:
         st.error(str(error))
         return

@@ -16,7 +16,7 @@ from eraser.editor import Edit, Step, content_key
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
 from eraser.remote.client import KEY_ENV, URL_ENV
-from ui import asset, canvas, reload
+from ui import asset, canvas, engine, reload
 from ui.state import state
 
 # The canvas fits the page's column (about 360 px on a phone) and at most this width and height;
@@ -103,23 +103,14 @@ def backend(status):
     if state.backend == "Remote":
         key, url = remote_access()
         return Remote(key, url)  # an empty key is refused, never replaced
-    bar, shown_percent = None, -1
 
-    def progress(done: int, total: int) -> None:
-        nonlocal bar, shown_percent
-        if bar is None:
+    def downloading(started: bool) -> None:
+        if started:
             status.update(label="Downloading the model (once)…", expanded=True)
-            bar = st.progress(0.0)
-        if (percent := 100 * done // total) != shown_percent:  # one message per percent, not per chunk
-            shown_percent = percent
-            bar.progress(percent / 100, text=f"Downloading the model: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
-
-    try:
-        return Local(state.engine, fallback=True).load(progress)
-    finally:
-        if bar is not None:
-            bar.empty()
+        else:
             status.update(label="Erasing…", expanded=False)
+
+    return engine.ready(state.engine, downloading)
 
 
 def new_canvas() -> None:
