@@ -70,7 +70,7 @@ def _session(app_path: Path, fake, photo: Path, fmt: str, engine: str, erases: i
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(str(app_path), default_timeout=300).run()
-    app.sidebar.selectbox[0].set_value(engine)
+    app.radio(key="eraser_engine_input").set_value(engine)  # the sidebar's engine choice
     app.run()
     app.file_uploader[0].set_value((photo.name, photo.read_bytes(), f"image/{fmt}"))
     app.run()
