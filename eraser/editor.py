@@ -64,6 +64,8 @@ class Edit:
         # The process's store unless told otherwise; the shelf frees its steps when this Edit goes.
         self._shelf = (store or steps.STORE).shelf()
         self.original = self._add(data)
+        # Kept in memory: Streamlit holds the upload's bytes anyway, so moving them out would free nothing.
+        self._shelf.use(self.original.number, (self.original.number,))
         self._steps = [self.original]
         self._position = 0
         self._forgotten = 0  # steps trimmed from the start
