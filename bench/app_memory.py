@@ -165,6 +165,8 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    from eraser.editor import MAX_STEPS
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="eraser-bench-") as tmp:
         if args.standin:
@@ -192,7 +194,8 @@ def main() -> None:
           "| steps on disk, MB | undos left per session | a step, MB | its changed region (PNG), KB | run, s |")
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     for fmt, size, r in rows:
-        undos = f"{min(r['undos'])} to {max(r['undos'])}"
+        most = args.sessions * min(MAX_STEPS, args.erases)
+        undos = f"{min(r['undos'])} to {max(r['undos'])} ({sum(r['undos'])} of {most} in all)"
         print(f"| {fmt.upper()} | {size / MB:.1f} | {r['peak'] / MB:.0f} | {r['rss'] / MB:.0f} "
               f"| {r['in_memory'] / MB:.0f} | {r['on_disk'] / MB:.0f} | {undos} | {r['step_bytes'] / MB:.1f} "
               f"| {r['crop_bytes'] / 1024:.0f} | {r['seconds']:.0f} |")
