@@ -2,10 +2,10 @@
 
 Pure Python (no Streamlit), so it is tested on its own and a page only draws it. Steps hold the
 encoded photo files, which are small next to decoded pixels, in the process's StepStore
-(eraser.steps), which keeps every session's steps under one budget: the current photo and the
-original (for Compare) stay in memory; earlier steps of idle sessions may move to disk or be
-dropped, and reaching a dropped one raises StepDropped with a sentence for the person. Each
-session's history is also bounded by a number of steps and by bytes.
+(eraser.steps), which keeps every session's steps under one budget: the original (for Compare)
+stays in memory; other steps of idle sessions may move to disk (their current photo last, and
+never dropped) or be dropped, and reaching a dropped one raises StepDropped with a sentence for
+the person. Each session's history is also bounded by a number of steps and by bytes.
 """
 
 from __future__ import annotations
