@@ -8,8 +8,8 @@ session idle the longest first, its earliest steps first: to a private temporary
 itself capped, and, when that is full (or missing), they are dropped. Current photos leave
 memory last, only those of sessions idle for a while, and are never dropped (when the directory
 has no room for one, it stays in memory); a session's current photo comes back to memory when
-the session reads it again. A session that reaches a dropped step
-finds it missing (`Shelf.get` answers None); eraser.editor tells the person in a sentence.
+the session reads it again. A session that reaches a dropped step finds it missing (`Shelf.get`
+answers None); eraser.editor tells the person in a sentence.
 """
 
 from __future__ import annotations
