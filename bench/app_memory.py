@@ -70,7 +70,7 @@ def _session(app_path: Path, fake, photo: Path, fmt: str, engine: str, erases: i
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(str(app_path), default_timeout=300).run()
-    app.sidebar.selectbox[0].set_value(engine)
+    app.radio(key="eraser_engine_input").set_value(engine)  # the sidebar's engine choice
     app.run()
     app.file_uploader[0].set_value((photo.name, photo.read_bytes(), f"image/{fmt}"))
     app.run()
@@ -165,6 +165,8 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    from eraser.editor import MAX_STEPS
+
     rows = []
     with tempfile.TemporaryDirectory(prefix="eraser-bench-") as tmp:
         if args.standin:
@@ -192,7 +194,8 @@ def main() -> None:
           "| steps on disk, MB | undos left per session | a step, MB | its changed region (PNG), KB | run, s |")
     print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
     for fmt, size, r in rows:
-        undos = f"{min(r['undos'])} to {max(r['undos'])}"
+        most = args.sessions * min(MAX_STEPS, args.erases)
+        undos = f"{min(r['undos'])} to {max(r['undos'])} ({sum(r['undos'])} of {most} in all)"
         print(f"| {fmt.upper()} | {size / MB:.1f} | {r['peak'] / MB:.0f} | {r['rss'] / MB:.0f} "
               f"| {r['in_memory'] / MB:.0f} | {r['on_disk'] / MB:.0f} | {undos} | {r['step_bytes'] / MB:.1f} "
               f"| {r['crop_bytes'] / 1024:.0f} | {r['seconds']:.0f} |")

@@ -2,11 +2,14 @@
 
 Streamlit serves every visitor from one process (each session in its own thread), and each
 visitor's history holds whole photo files: 20 visitors with 12 MP photos would hold gigabytes.
-One StepStore keeps them all. The current photo and the upload of each session always stay in
-memory. When the steps in memory pass the budget, others leave it, those of the session idle
-the longest first, its earliest steps first: to a private temporary directory, itself capped,
-and, when that is full (or missing), they are dropped. A session that reaches a dropped step
-finds it missing (`Shelf.get` answers None); eraser.editor tells the person in a sentence.
+One StepStore keeps them all. What a session keeps (its upload, which Streamlit holds anyway)
+always stays in memory. When the steps in memory pass the budget, others leave it, those of the
+session idle the longest first, its earliest steps first: to a private temporary directory,
+itself capped, and, when that is full (or missing), they are dropped. Current photos leave
+memory last, only those of sessions idle for a while, and are never dropped (when the directory
+has no room for one, it stays in memory); a session's current photo comes back to memory when
+the session reads it again. A session that reaches a dropped step finds it missing (`Shelf.get`
+answers None); eraser.editor tells the person in a sentence.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import shutil
 import stat
 import tempfile
 import threading
+import time
 import weakref
 from collections import deque
 from contextlib import contextmanager
@@ -26,6 +30,7 @@ from pathlib import Path
 
 MEMORY_BYTES = 192 * 2**20  # steps in memory, all sessions together (measured: bench/app_memory.py)
 DISK_BYTES = 2**30  # steps moved to disk, all sessions together
+IDLE_SECONDS = 60.0  # a session unused this long may have its current photo moved to disk
 PREFIX = "eraser-steps-"
 # Where steps may go: the first directory that is on a disk (tmpfs would still be memory).
 PLACES = (tempfile.gettempdir(), "/var/tmp")
@@ -45,21 +50,26 @@ class _Entry:
 @dataclass(eq=False)
 class _ShelfState:
     used: int  # when the session last used its steps (a tick of the store's clock)
+    seen: float  # the same, in seconds (time.monotonic): how long the session has been idle
     current: int = -1  # the number of its current step: earlier steps leave memory first
-    pinned: frozenset[int] = frozenset()
+    kept: frozenset[int] = frozenset()  # never leave memory (the upload)
     entries: set[int] = field(default_factory=set)
 
 
 class StepStore:
     """Photo files of many sessions under one budget in memory (`memory_bytes`) and one on
-    disk (`disk_bytes`, 0 for none). Thread-safe: every method holds one lock."""
+    disk (`disk_bytes`, 0 for none); a session unused for `idle_seconds` may have its current
+    photo moved to disk too. Thread-safe: every method holds one lock."""
 
     def __init__(self, memory_bytes: int = MEMORY_BYTES, disk_bytes: int = DISK_BYTES,
-                 places: tuple[str | Path, ...] = PLACES):
-        if memory_bytes < 0 or disk_bytes < 0:
-            raise ValueError("memory_bytes and disk_bytes must not be negative")
+                 places: tuple[str | Path, ...] = PLACES, idle_seconds: float = IDLE_SECONDS,
+                 clock=time.monotonic):
+        if memory_bytes < 0 or disk_bytes < 0 or idle_seconds < 0:
+            raise ValueError("memory_bytes, disk_bytes and idle_seconds must not be negative")
         self.memory_bytes = memory_bytes
         self.disk_bytes = disk_bytes
+        self.idle_seconds = idle_seconds
+        self._time = clock
         self._places = places
         self._lock = threading.Lock()
         self._ended: deque[int] = deque()  # sessions gone, whose steps are still to be freed
@@ -77,7 +87,7 @@ class StepStore:
         """A new session's place in the store; closing it (or losing it) frees its steps."""
         with self._held():
             number = next(self._numbers)
-            self._shelves[number] = _ShelfState(used=next(self._clock))
+            self._shelves[number] = _ShelfState(used=next(self._clock), seen=self._time())
         shelf = Shelf(self, number)
         weakref.finalize(shelf, self._close, number)
         return shelf
@@ -130,7 +140,13 @@ class StepStore:
             entry = self._entries.get(number)
             if entry is None:
                 return None
-            return entry.data if entry.data is not None else self._read(entry)
+            if entry.data is not None:
+                return entry.data
+            data = self._read(entry)
+            if data is not None and number == self._shelves[shelf].current:
+                self._to_memory(entry, data)  # the session is back: its photo is shown again
+                self._make_room(shelf)
+            return data
 
     def _use(self, shelf: int, current: int, keep: tuple[int, ...]) -> bool:
         with self._held():
@@ -141,9 +157,7 @@ class StepStore:
                 data = self._read(entry)
                 if data is None:
                     return False
-                self._unlink(entry)
-                entry.data = data
-                self._in_memory += entry.size
+                self._to_memory(entry, data)
             self._current(shelf, current, keep)
             return True
 
@@ -173,40 +187,67 @@ class StepStore:
 
     def _current(self, shelf: int, current: int, keep: tuple[int, ...]) -> None:
         state = self._shelves[shelf]
-        state.current, state.pinned = current, frozenset((current, *keep))
+        state.current, state.kept = current, frozenset(keep)
         self._touch(shelf)
-        self._make_room()
+        self._make_room(shelf)
 
     def _touch(self, shelf: int) -> None:
         if (state := self._shelves.get(shelf)) is not None:
-            state.used = next(self._clock)
+            state.used, state.seen = next(self._clock), self._time()
+
+    def _is_current(self, entry: _Entry) -> bool:
+        return entry.number == self._shelves[entry.shelf].current
 
     def _rank(self, entry: _Entry) -> tuple:
-        """Which step leaves first (the smallest): of the session idle the longest, its earliest
-        step, then its latest (the far end of what it can redo)."""
+        """Which step leaves first (the smallest): any step before any current photo; of the
+        session idle the longest, its earliest step, then its latest (the far end of what it
+        can redo)."""
         state = self._shelves[entry.shelf]
         later = entry.number > state.current
-        return state.used, later, -entry.number if later else entry.number
+        return self._is_current(entry), state.used, later, -entry.number if later else entry.number
 
-    def _make_room(self) -> None:
+    def _movable(self, entry: _Entry, active: int, now: float) -> bool:
+        """Whether a step in memory may leave it: not what its session keeps, and a current
+        photo only when its session (not the one being served) has been idle for a while."""
+        state = self._shelves[entry.shelf]
+        if entry.number in state.kept:
+            return False
+        if entry.number == state.current:
+            return entry.shelf != active and now - state.seen >= self.idle_seconds
+        return True
+
+    def _make_room(self, active: int) -> None:
+        now, stuck = self._time(), set()
         while self._in_memory > self.memory_bytes:
             movable = [e for e in self._entries.values()
-                       if e.data is not None and e.number not in self._shelves[e.shelf].pinned]
+                       if e.data is not None and e.number not in stuck and self._movable(e, active, now)]
             if not movable:
-                return  # only current photos and uploads: they stay
+                return  # only uploads and current photos of sessions in use: they stay
             entry = min(movable, key=self._rank)
             data = entry.data
             entry.data = None
             self._in_memory -= entry.size
-            if not self._write(entry, data):
+            if self._write(entry, data):
+                continue
+            if self._is_current(entry):  # never dropped: it stays in memory
+                entry.data = data
+                self._in_memory += entry.size
+                stuck.add(entry.number)
+            else:
                 self._forget(entry)
 
+    def _to_memory(self, entry: _Entry, data: bytes) -> None:
+        self._unlink(entry)
+        entry.data = data
+        self._in_memory += entry.size
+
     def _write(self, entry: _Entry, data: bytes) -> bool:
-        """Move a step to disk, making room there from steps that would leave before it."""
+        """Move a step to disk, making room there from steps that would leave before it (never
+        from current photos)."""
         if entry.size > self.disk_bytes:
             return False
         while self._on_disk + entry.size > self.disk_bytes:
-            on_disk = [e for e in self._entries.values() if e.path is not None]
+            on_disk = [e for e in self._entries.values() if e.path is not None and not self._is_current(e)]
             first = min(on_disk, key=self._rank, default=None)
             if first is None or self._rank(first) > self._rank(entry):
                 return False
@@ -284,12 +325,13 @@ class Shelf:
         return self._store._add(self._number, data, keep)
 
     def get(self, step: int) -> bytes | None:
-        """A step's bytes, from memory or disk; None once dropped."""
+        """A step's bytes, from memory or disk (the current one comes back to memory); None
+        once dropped."""
         return self._store._get(self._number, step)
 
     def use(self, current: int, keep: tuple[int, ...] = ()) -> bool:
-        """Make a step the current one, in memory from now on with the steps in `keep`, and
-        make room for it; False (and nothing changed) when that step was dropped."""
+        """Make a step the current one, back in memory, and make room for it; the steps in
+        `keep` never leave memory. False (and nothing changed) when that step was dropped."""
         return self._store._use(self._number, current, keep)
 
     def discard(self, steps) -> None:

@@ -496,3 +496,37 @@ def test_undo_to_a_step_dropped_for_another_visitor_says_so_and_the_page_keeps_w
     app.run()
     assert edit(app).current.data == second and not app.error
     assert not visitor.exception and edit(visitor).current.data == photo_png
+
+
+def test_an_idle_visitors_photo_moved_to_disk_comes_back_whole(app, canvas, photo_jpeg, photo_png, monkeypatch,
+                                                               tmp_path):
+    monkeypatch.setattr(steps, "STORE", StepStore(memory_bytes=0, disk_bytes=2**30, places=(tmp_path,),
+                                                  idle_seconds=0))
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    first = edit(app).current.data
+    erase_box(app, canvas, (0.1, 0.1, 0.2, 0.2))
+    second, shown = edit(app).current.data, canvas.calls[-1]["background_image"]
+    visitor = AppTest.from_file(str(APP), default_timeout=30).run()
+    upload(visitor, photo_png, "plan.png", "image/png")  # makes room: this session is idle
+    on_disk = {number for number, entry in steps.STORE._entries.items() if entry.path is not None}
+    assert edit(app).current.number in on_disk and edit(app).original.number not in on_disk
+
+    app.run()  # the person comes back: the same photo, read back from disk
+    assert not app.exception and not app.error
+    assert edit(app).current.number not in {n for n, e in steps.STORE._entries.items() if e.path is not None}
+    assert pixels(canvas.calls[-1]["background_image"]).shape == pixels(shown).shape
+    assert changed(pixels(shown), pixels(canvas.calls[-1]["background_image"]), (0, 0, 1, 1)) < 1
+    assert edit(app).current.data == second and not download(app).disabled
+    app.toggle(key="eraser_compare_input").set_value(True)
+    app.run()
+    assert not app.exception and [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare")]
+    app.toggle(key="eraser_compare_input").set_value(False)
+    app.run()
+    button(app, "Undo erase").click()
+    app.run()
+    assert edit(app).current.data == first and not app.error
+    button(app, "Redo erase").click()
+    app.run()
+    assert edit(app).current.data == second and edit(app).original.data == photo_jpeg and not app.error
+    assert not visitor.exception and edit(visitor).current.data == photo_png

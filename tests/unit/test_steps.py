@@ -146,8 +146,9 @@ def test_a_folder_in_memory_is_passed_over(tmp_path):
     store.close()
 
 
-def test_many_sessions_in_threads_keep_the_budget_and_their_photos(tmp_path):
-    store = StepStore(memory_bytes=5_000, disk_bytes=5_000, places=(tmp_path,))
+@pytest.mark.parametrize("idle_seconds", [60, 0], ids=["photos-stay", "idle-photos-move"])
+def test_many_sessions_in_threads_keep_the_budget_and_their_photos(tmp_path, idle_seconds):
+    store = StepStore(memory_bytes=5_000, disk_bytes=5_000, places=(tmp_path,), idle_seconds=idle_seconds)
     failures: list[BaseException] = []
     dropped = []
     start = threading.Barrier(12)
@@ -196,3 +197,105 @@ def test_many_sessions_in_threads_keep_the_budget_and_their_photos(tmp_path):
     assert store.in_memory == sum(e.size for e in entries if e.data is not None)
     assert store.on_disk == sum(e.size for e in entries if e.path is not None) <= 5_000
     assert len(list(store.folder.iterdir())) == sum(e.path is not None for e in entries)
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def moved(store: StepStore) -> set[int]:
+    """The numbers of the steps on disk."""
+    return {number for number, entry in store._entries.items() if entry.path is not None}
+
+
+def test_the_current_photos_of_idle_sessions_leave_memory_last_and_come_back_intact(tmp_path):
+    clock = Clock()
+    store = StepStore(memory_bytes=400, disk_bytes=10_000, places=(tmp_path,), idle_seconds=60, clock=clock)
+    a = Edit(photo(0), "a.png", (4, 3), store=store)
+    a.push(photo(1))
+    a.push(photo(2))
+    b = Edit(photo(10), "b.png", (4, 3), store=store)
+    b.push(photo(11))
+    clock.now = 59.0  # nobody idle for a minute yet: only A's erase 1 can leave memory
+    c = Edit(photo(20), "c.png", (4, 3), store=store)
+    c.push(photo(21))
+    assert store.in_memory == 600 and moved(store) == {a.steps[1].number}
+
+    clock.now = 120.0  # A and B idle for a minute: C's next erase moves C's erase 1 out, then their photos
+    c.push(photo(22))
+    assert moved(store) == {a.steps[1].number, c.steps[1].number, a.current.number, b.current.number}
+    assert store.in_memory == 400 and store.on_disk == 400  # the three uploads and C's photo stay
+
+    # A comes back: its photo is read from disk, identical, and is in memory again.
+    assert a.current.data == photo(2) and a.current.number not in moved(store)
+    assert a.original.data == photo(0) and a.undo().data == photo(1) and a.redo().data == photo(2)
+    assert b.current.data == photo(11) and b.undo().data == photo(10)
+    assert c.current.data == photo(22) and c.undo().data == photo(21) and c.undo().data == photo(20)
+    entries = list(store._entries.values())
+    assert store.in_memory == sum(e.size for e in entries if e.data is not None)
+    assert store.on_disk == sum(e.size for e in entries if e.path is not None)
+
+
+def test_a_current_photo_is_never_dropped_for_room_on_disk(tmp_path):
+    clock = Clock()
+    store = StepStore(memory_bytes=0, disk_bytes=250, places=(tmp_path,), idle_seconds=10, clock=clock)
+    idle = [Edit(photo(10 * n), "a.png", (4, 3), store=store) for n in range(3)]
+    for n, edit in enumerate(idle):
+        edit.push(photo(10 * n + 1))
+        edit.push(photo(10 * n + 2))
+    assert moved(store) == {idle[1].steps[1].number, idle[2].steps[1].number}  # A's erase 1 made way
+
+    clock.now = 60.0
+    active = Edit(photo(90), "b.png", (4, 3), store=store)
+    active.push(photo(91))
+    # Current photos take the room of undo steps on disk, never the other way round; the one
+    # with no room left stays in memory.
+    assert moved(store) == {idle[0].current.number, idle[1].current.number}
+    for n, edit in enumerate(idle):
+        assert edit.current.data == photo(10 * n + 2) and edit.original.data == photo(10 * n)
+        with pytest.raises(StepDropped):
+            edit.undo()
+        assert edit.current.data == photo(10 * n + 2)
+    assert active.current.data == photo(91) and active.undo().data == photo(90)
+
+
+def test_a_current_photo_stays_in_memory_when_the_disk_refuses_it(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    clock = Clock()
+    store = StepStore(memory_bytes=0, disk_bytes=10_000, places=(blocked,), idle_seconds=1, clock=clock)
+    edit = Edit(photo(0), "a.png", (4, 3), store=store)
+    edit.push(photo(1))
+    clock.now = 5.0
+    Edit(photo(9), "b.png", (4, 3), store=store).push(photo(8))
+    assert edit.current.data == photo(1) and edit.original.data == photo(0)
+
+
+def test_a_current_photo_changed_on_disk_is_never_given_back_wrong(tmp_path):
+    clock = Clock()
+    store = StepStore(memory_bytes=0, disk_bytes=10_000, places=(tmp_path,), idle_seconds=1, clock=clock)
+    edit = Edit(photo(0), "a.png", (4, 3), store=store)
+    edit.push(photo(1))
+    clock.now = 5.0
+    Edit(photo(9), "b.png", (4, 3), store=store)
+    (file,) = store.folder.iterdir()
+    file.write_bytes(photo(7))
+    with pytest.raises(StepDropped):
+        assert edit.current.data != photo(7)  # raises: never the changed file
+    assert edit.original.data == photo(0)
+
+
+def test_the_upload_and_each_step_are_kept_without_a_copy(tmp_path):
+    """The page hands over Streamlit's own upload bytes (UploadedFile.getvalue() shares them):
+    the store must hold that object, not a second copy of a 14 MB file."""
+    store = StepStore(memory_bytes=10_000, disk_bytes=0)
+    upload, erased = photo(0, 1000), photo(1, 1000)
+    edit = Edit(upload, "a.png", (4, 3), store=store)
+    edit.push(erased)
+    assert edit.original.data is upload and edit.current.data is erased
