@@ -27,6 +27,8 @@ TOOLS_WIDTH = 240
 WIDE = COLUMN_WIDTH + TOOLS_WIDTH  # a column at least this wide has the tools beside the canvas
 BACKENDS = ("Local", "Remote")
 ENGINE_CHOICES = engines.labels()
+LOST = ("The photo being edited could not be read back from this server's disk, so its steps are lost. "
+        "Upload it again to go on.")
 
 # Reports the column's width (the canvas is sized to it, so a phone shows the whole photo), and
 # hides the canvas's hover toolbar: its Undo undoes strokes, and the page has one Undo, of erases.
@@ -295,6 +297,16 @@ def show_failure(failure: dict) -> None:
 @st.fragment
 def editor(edit: Edit) -> None:
     """Actions, tools and the canvas: a stroke, an erase, Undo or Redo reruns only this part."""
+    try:
+        draw_editor(edit)
+    except StepDropped:  # the current photo could not be read back from the steps' folder
+        state.edit = None
+        reload.forget()
+        state.upload_error = LOST
+        st.rerun()  # the whole page: the uploader and the message, without the editor
+
+
+def draw_editor(edit: Edit) -> None:
     generation = state.canvas
     comparing = state.compare and edit.erased
     # Filled after the canvas, whose drawing decides Erase; a container (unlike st.empty) keeps

@@ -32,6 +32,14 @@ def start() -> None:
     st.query_params[PARAM] = state.token
 
 
+def forget() -> None:
+    """The work is gone (its photo could not be read back): a reload must not bring it."""
+    if state.token:
+        store().forget(state.token)
+    state.token = None
+    st.query_params.pop(PARAM, None)
+
+
 def save() -> None:
     """Keep the work as it is now (references only: nothing is copied)."""
     edit = state.edit

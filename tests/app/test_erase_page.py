@@ -530,3 +530,24 @@ def test_an_idle_visitors_photo_moved_to_disk_comes_back_whole(app, canvas, phot
     app.run()
     assert edit(app).current.data == second and edit(app).original.data == photo_jpeg and not app.error
     assert not visitor.exception and edit(visitor).current.data == photo_png
+
+
+def test_a_photo_that_cannot_be_read_back_from_disk_is_said_in_words_and_a_new_upload_works(
+    app, canvas, photo_jpeg, photo_png, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(steps, "STORE", StepStore(memory_bytes=0, disk_bytes=2**30, places=(tmp_path,),
+                                                  idle_seconds=0))
+    upload(app, photo_jpeg)
+    erase_box(app, canvas)
+    visitor = AppTest.from_file(str(APP), default_timeout=30).run()
+    upload(visitor, photo_png, "plan.png", "image/png")  # makes room: this session's photo goes to disk
+    entry = steps.STORE._entries[edit(app).current.number]
+    entry.path.write_bytes(b"not the photo")  # a disk fault, or someone with this server's account
+
+    app.run()
+    assert not app.exception
+    (said,) = [e.value for e in app.error]
+    assert "could not be read back" in said and "Upload it again" in said
+    assert edit(app) is None and not [b for b in app.button if b.label == "Erase"]  # no editor on a lost photo
+    upload(app, photo_png, "plan.png", "image/png")  # the work goes on with a new upload
+    assert not app.exception and not app.error and edit(app).current.data == photo_png
