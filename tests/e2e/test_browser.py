@@ -290,7 +290,9 @@ def test_a_visit_to_about_keeps_the_drawing_and_the_steps(page, photo, tmp_path)
     expect(page.get_by_role("button", name="Undo erase")).to_be_enabled()  # the step is there
     erase(page, 2)  # and so is the drawing: Erase works without painting again
     result = download(page, tmp_path)
-    assert gone(result, BALL) and gone(result, SECOND)
+    # Said apart, so that a failure tells a lost drawing (the ball stays) from a lost step (the second comes back).
+    assert gone(result, BALL), f"the ball painted before About is still there: {yellowness(result, BALL)}"
+    assert gone(result, SECOND), f"the first erase is undone: {yellowness(result, SECOND)}"
 
 
 def test_a_reload_brings_the_photo_and_its_steps_back(page, photo, tmp_path, browser, app_url):
