@@ -121,6 +121,8 @@ def gone(pixels, ball):
 
 
 def inside_window(page, locator):
+    # A rerun can redraw an element just as it is measured: measured once it is on screen again.
+    expect(locator).to_be_visible()
     box, view = locator.bounding_box(), page.viewport_size
     return box["y"] >= 0 and box["x"] >= 0 and box["y"] + box["height"] <= view["height"] and (
         box["x"] + box["width"] <= view["width"]
