@@ -121,9 +121,15 @@ def gone(pixels, ball):
 
 
 def inside_window(page, locator):
-    # A rerun can redraw an element just as it is measured: measured once it is on screen again.
-    expect(locator).to_be_visible()
-    box, view = locator.bounding_box(), page.viewport_size
+    # A rerun can draw an element again just as it is measured (after Undo the action row is
+    # drawn twice): measured once it has a box again.
+    box = None
+    for _ in range(50):
+        expect(locator).to_be_visible()
+        if (box := locator.bounding_box()) is not None:
+            break
+        page.wait_for_timeout(100)
+    view = page.viewport_size
     return box["y"] >= 0 and box["x"] >= 0 and box["y"] + box["height"] <= view["height"] and (
         box["x"] + box["width"] <= view["width"]
     )
