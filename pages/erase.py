@@ -312,8 +312,6 @@ def draw_editor(edit: Edit) -> None:
     # Filled after the canvas, whose drawing decides Erase; a container (unlike st.empty) keeps
     # showing its buttons while a stroke reruns this part, so the row does not flicker.
     actions = st.container(horizontal=True, gap="small", vertical_alignment="center", key="eraser_actions")
-    # Download has its place kept, so that while an erase's file is being made it can say so.
-    erase_at, undo_at, redo_at, download_at, compare_at = (actions.empty() for _ in range(5))
     status_slot = st.container()
     # As tall as the canvas: after an erase, the old canvas can hold its place for a moment
     # while the new one is drawn, and the page below must not jump down and back meanwhile.
@@ -344,10 +342,6 @@ def draw_editor(edit: Edit) -> None:
                          key=f"eraser_compare_view_{edit.current.key}")
         else:
             marks = canvas.draw(edit, photo_of(edit.current, edit.name), *shown(edit.current), tool, brush)
-    if edit.current.pending:  # rather than the last photo's Download, still on screen until then
-        download_at.button("Download", disabled=True, icon=":material/download:", key="eraser_download_wait",
-                           help="The full-size photo is being saved.")
-    settle(edit)  # now that the canvas is on its way to the browser, and before Download needs the file
     marked = marks is not None and marks.any
 
     with tools.expander("Or use a mask file (white = erase)"):
@@ -362,17 +356,24 @@ def draw_editor(edit: Edit) -> None:
             marked = bool(mask.any())
             st.caption("Using the mask file instead of the drawing.")
 
+    # The buttons go straight into the row: the last run's stay on screen until these replace them.
     missing = remote_missing() if state.backend == "Remote" else ""
-    clicked = erase_at.button("Erase", type="primary", key="eraser_erase", icon=":material/ink_eraser:",
-                              disabled=comparing or not marked or bool(missing))
-    undo_at.button("Undo erase", on_click=undo, disabled=not edit.can_undo, icon=":material/undo:",
+    clicked = actions.button("Erase", type="primary", key="eraser_erase", icon=":material/ink_eraser:",
+                             disabled=comparing or not marked or bool(missing))
+    actions.button("Undo erase", on_click=undo, disabled=not edit.can_undo, icon=":material/undo:",
                    help=f"Go back one erase (up to {edit.max_steps}).")
-    redo_at.button("Redo erase", on_click=redo, disabled=not edit.can_redo, icon=":material/redo:")
+    actions.button("Redo erase", on_click=redo, disabled=not edit.can_redo, icon=":material/redo:")
+    download_at = actions
+    if edit.current.pending:  # said in Download's place, rather than the last photo's Download
+        download_at = actions.empty()
+        download_at.button("Download", disabled=True, icon=":material/download:", key="eraser_download_wait",
+                           help="The full-size photo is being saved.")
+    settle(edit)  # now that the canvas is on its way to the browser, and before Download needs the file
     # The file itself, not a function that makes it on click: Streamlit gives such a function a
     # new id at every rerun (each stroke), and a click still holding the last one fails.
     download_at.download_button("Download", data=edit.current.data, disabled=not edit.erased, on_click="ignore",
                                 icon=":material/download:", **state.file)
-    with compare_at:
+    with actions:
         kept_widget(st.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
                     help="See the original and the erased photo in the same place.")
     with status_slot:
