@@ -411,3 +411,32 @@ def test_download_at_once_after_an_erase_gives_that_erase(page, photo, tmp_path)
     result = download(page, tmp_path)
     assert gone(result, BALL) and gone(result, SECOND)
     expect(page.get_by_text("Erase 2 done")).to_be_visible()
+
+
+# In the page: each frame, whether the action row's buttons are on screen (a box of their own).
+WATCH_ROW = """names => {
+    window.rowFrames = [];
+    window.watchingRow = true;
+    const look = () => {
+        const shown = [...document.querySelectorAll('button')]
+            .filter(b => b.getBoundingClientRect().height > 0).map(b => b.innerText);
+        window.rowFrames.push(names.every(name => shown.some(text => text.includes(name))));
+        if (window.watchingRow) requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+}"""
+
+
+def test_the_action_row_stays_on_screen_while_a_stroke_reruns_the_page(page, photo):
+    """Each stroke reruns the editor: its buttons must not blink away meanwhile (they did, every
+    stroke, while the row was drawn into slots that a run empties first)."""
+    upload(page, photo)
+    paint(page, SECOND)
+    erase(page, 1)
+    expect(page.locator("[data-stale='true']")).to_have_count(0)
+    page.evaluate(WATCH_ROW, ["Undo erase", "Download"])
+    paint(page, BALL)
+    expect(page.get_by_role("button", name="Erase", exact=True)).to_be_enabled()  # the stroke's run
+    expect(page.locator("[data-stale='true']")).to_have_count(0)
+    frames = page.evaluate("window.watchingRow = false; window.rowFrames")
+    assert len(frames) > 10 and all(frames), f"{frames.count(False)} of {len(frames)} frames lacked the buttons"
