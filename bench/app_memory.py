@@ -43,12 +43,12 @@ MB = 2**20
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _status(field: str) -> int:
-    """A /proc/self/status field in bytes (VmHWM: the peak resident memory since exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _status(field: str, pid: int | str = "self") -> int:
+    """A /proc/<pid>/status field in bytes (VmHWM: the peak resident memory since exec)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
 def _make_photos(folder: Path, fmt: str, count: int) -> list[Path]:

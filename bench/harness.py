@@ -47,13 +47,15 @@ def _wait_healthy(url: str, server: subprocess.Popen, log: Path, seconds: float)
 
 
 @contextlib.contextmanager
-def running_app(log: Path, seconds: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on a free 127.0.0.1 port, once it answers: yields its URL and process."""
+def running_app(log: Path, seconds: float = 60,
+                env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on a free 127.0.0.1 port, once it answers: yields its URL and process.
+    `env`: the server's whole environment (None: this process's)."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"]
     with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server, log, seconds)
