@@ -356,7 +356,6 @@ def draw_editor(edit: Edit) -> None:
             marked = bool(mask.any())
             st.caption("Using the mask file instead of the drawing.")
 
-    # The buttons go straight into the row: the last run's stay on screen until these replace them.
     missing = remote_missing() if state.backend == "Remote" else ""
     clicked = actions.button("Erase", type="primary", key="eraser_erase", icon=":material/ink_eraser:",
                              disabled=comparing or not marked or bool(missing))
@@ -373,9 +372,8 @@ def draw_editor(edit: Edit) -> None:
     # new id at every rerun (each stroke), and a click still holding the last one fails.
     download_at.download_button("Download", data=edit.current.data, disabled=not edit.erased, on_click="ignore",
                                 icon=":material/download:", **state.file)
-    with actions:
-        kept_widget(st.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
-                    help="See the original and the erased photo in the same place.")
+    kept_widget(actions.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
+                help="See the original and the erased photo in the same place.")
     with status_slot:
         if clicked and erase_now(edit, mask, marks):
             # The erased photo on a fresh canvas; the whole page when the engine list must

@@ -121,8 +121,8 @@ def gone(pixels, ball):
 
 
 def inside_window(page, locator):
-    # A rerun can draw an element again just as it is measured (after Undo the action row is
-    # drawn twice): measured once it has a box again.
+    # A rerun can replace an element just as it is measured (after an erase the canvas is a new
+    # one): measured once it has a box again.
     box = None
     for _ in range(50):
         expect(locator).to_be_visible()
