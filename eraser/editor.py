@@ -4,10 +4,10 @@ Pure Python (no Streamlit), so it is tested on its own and a page only draws it.
 can be made after the page has shown the erased pixels (`push` of a function that makes it, run
 once, by whoever needs the bytes first); `settle` makes and stores it. Steps hold the
 encoded photo files, which are small next to decoded pixels, in the process's StepStore
-(eraser.steps), which keeps every session's steps under one budget: the original (for Compare)
-stays in memory; other steps of idle sessions may move to disk (their current photo last, and
-never dropped) or be dropped, and reaching a dropped one raises StepDropped with a sentence for
-the person. Each session's history is also bounded by a number of steps and by bytes.
+(eraser.steps), which keeps every session's steps under one budget: steps of idle sessions may
+move to disk or be dropped, the original (for Compare) and the current photo last and never
+dropped. Reaching a dropped step raises StepDropped with a sentence for the person. Each
+session's history is also bounded by a number of steps and by bytes.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class Edit:
         # The process's store unless told otherwise; the shelf frees its steps when this Edit goes.
         self._shelf = (store or steps.STORE).shelf()
         self.original = self._add(data)
-        # Kept in memory: Streamlit holds the upload's bytes anyway, so moving them out would free nothing.
+        # Kept like the current photo (never dropped; on disk only while the session is idle).
         self._shelf.use(self.original.number, (self.original.number,))
         self._steps = [self.original]
         self._position = 0

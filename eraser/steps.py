@@ -2,14 +2,14 @@
 
 Streamlit serves every visitor from one process (each session in its own thread), and each
 visitor's history holds whole photo files: 20 visitors with 12 MP photos would hold gigabytes.
-One StepStore keeps them all. What a session keeps (its upload, which Streamlit holds anyway)
-always stays in memory. When the steps in memory pass the budget, others leave it, those of the
-session idle the longest first, its earliest steps first: to a private temporary directory,
-itself capped, and, when that is full (or missing), they are dropped. Current photos leave
-memory last, only those of sessions idle for a while, and are never dropped (when the directory
-has no room for one, it stays in memory); a session's current photo comes back to memory when
-the session reads it again. A session that reaches a dropped step finds it missing (`Shelf.get`
-answers None); eraser.editor tells the person in a sentence.
+One StepStore keeps them all. When the steps in memory pass the budget, some leave it, those of
+the session idle the longest first, its earliest steps first: to a private temporary directory,
+itself capped, and, when that is full (or missing), they are dropped. What a session cannot do
+without (its current photo, and the steps it keeps: its upload) leaves memory last, only when
+the session has been idle for a while, and is never dropped (when the directory has no room for
+it, it stays in memory); it comes back to memory when the session reads it again. A session
+that reaches a dropped step finds it missing (`Shelf.get` answers None); eraser.editor tells
+the person in a sentence.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class _ShelfState:
     used: int  # when the session last used its steps (a tick of the store's clock)
     seen: float  # the same, in seconds (time.monotonic): how long the session has been idle
     current: int = -1  # the number of its current step: earlier steps leave memory first
-    kept: frozenset[int] = frozenset()  # never leave memory (the upload)
+    kept: frozenset[int] = frozenset()  # never dropped, like the current photo (the upload)
     entries: set[int] = field(default_factory=set)
 
 
@@ -143,7 +143,7 @@ class StepStore:
             if entry.data is not None:
                 return entry.data
             data = self._read(entry)
-            if data is not None and number == self._shelves[shelf].current:
+            if data is not None and self._is_kept(entry):
                 self._to_memory(entry, data)  # the session is back: its photo is shown again
                 self._make_room(shelf)
             return data
@@ -195,25 +195,25 @@ class StepStore:
         if (state := self._shelves.get(shelf)) is not None:
             state.used, state.seen = next(self._clock), self._time()
 
-    def _is_current(self, entry: _Entry) -> bool:
-        return entry.number == self._shelves[entry.shelf].current
+    def _is_kept(self, entry: _Entry) -> bool:
+        """Whether a step is one its session cannot do without: its current photo, or one it
+        keeps (its upload). Those leave memory last and are never dropped."""
+        state = self._shelves[entry.shelf]
+        return entry.number == state.current or entry.number in state.kept
 
     def _rank(self, entry: _Entry) -> tuple:
-        """Which step leaves first (the smallest): any step before any current photo; of the
+        """Which step leaves first (the smallest): any undo step before any kept one; of the
         session idle the longest, its earliest step, then its latest (the far end of what it
         can redo)."""
         state = self._shelves[entry.shelf]
         later = entry.number > state.current
-        return self._is_current(entry), state.used, later, -entry.number if later else entry.number
+        return self._is_kept(entry), state.used, later, -entry.number if later else entry.number
 
     def _movable(self, entry: _Entry, active: int, now: float) -> bool:
-        """Whether a step in memory may leave it: not what its session keeps, and a current
-        photo only when its session (not the one being served) has been idle for a while."""
-        state = self._shelves[entry.shelf]
-        if entry.number in state.kept:
-            return False
-        if entry.number == state.current:
-            return entry.shelf != active and now - state.seen >= self.idle_seconds
+        """Whether a step in memory may leave it: any undo step, and a kept one only when its
+        session (not the one being served) has been idle for a while."""
+        if self._is_kept(entry):
+            return entry.shelf != active and now - self._shelves[entry.shelf].seen >= self.idle_seconds
         return True
 
     def _make_room(self, active: int) -> None:
@@ -222,14 +222,14 @@ class StepStore:
             movable = [e for e in self._entries.values()
                        if e.data is not None and e.number not in stuck and self._movable(e, active, now)]
             if not movable:
-                return  # only uploads and current photos of sessions in use: they stay
+                return  # only the kept steps of sessions in use: they stay
             entry = min(movable, key=self._rank)
             data = entry.data
             entry.data = None
             self._in_memory -= entry.size
             if self._write(entry, data):
                 continue
-            if self._is_current(entry):  # never dropped: it stays in memory
+            if self._is_kept(entry):  # never dropped: it stays in memory
                 entry.data = data
                 self._in_memory += entry.size
                 stuck.add(entry.number)
@@ -243,11 +243,11 @@ class StepStore:
 
     def _write(self, entry: _Entry, data: bytes) -> bool:
         """Move a step to disk, making room there from steps that would leave before it (never
-        from current photos)."""
+        from kept ones)."""
         if entry.size > self.disk_bytes:
             return False
         while self._on_disk + entry.size > self.disk_bytes:
-            on_disk = [e for e in self._entries.values() if e.path is not None and not self._is_current(e)]
+            on_disk = [e for e in self._entries.values() if e.path is not None and not self._is_kept(e)]
             first = min(on_disk, key=self._rank, default=None)
             if first is None or self._rank(first) > self._rank(entry):
                 return False
@@ -331,7 +331,8 @@ class Shelf:
 
     def use(self, current: int, keep: tuple[int, ...] = ()) -> bool:
         """Make a step the current one, back in memory, and make room for it; the steps in
-        `keep` never leave memory. False (and nothing changed) when that step was dropped."""
+        `keep` are kept like it (never dropped). False (and nothing changed) when that step was
+        dropped."""
         return self._store._use(self._number, current, keep)
 
     def discard(self, steps) -> None:

@@ -16,7 +16,7 @@ from eraser.editor import Edit, Step, content_key
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
 from eraser.remote.client import KEY_ENV, URL_ENV
-from ui import asset, canvas, engine, reload
+from ui import asset, canvas, engine, reload, uploads
 from ui.state import state
 
 # The canvas fits the page's column (about 360 px on a phone) and at most this width and height;
@@ -128,7 +128,8 @@ def take_upload() -> None:
     """Open a newly chosen photo. Read in the page's run rather than in the uploader's on_change:
     a rerun the page asks for itself (the column's width arriving) can swallow that callback.
     The file is marked as taken last: every session-state access is a point where a rerun can
-    stop this run, and a file marked before it is opened would then be ignored."""
+    stop this run, and a file marked before it is opened would then be ignored. Only then is
+    Streamlit's copy let go (the Edit's store keeps the bytes)."""
     file = st.session_state.get("eraser_upload")  # the uploader widget's own value
     if file is None or file.file_id == state.upload_id:
         return  # nothing new: the person closed the file, or it is the photo being edited
@@ -139,6 +140,7 @@ def take_upload() -> None:
     except EraserError as error:
         state.upload_error = str(error)
         state.upload_id = file.file_id
+        uploads.release(file)
         return
     state.edit = Edit(data, file.name, photo.size)
     state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
@@ -146,6 +148,7 @@ def take_upload() -> None:
     new_canvas()
     reload.start()
     state.upload_id = file.file_id
+    uploads.release(file)
 
 
 def undo() -> None:

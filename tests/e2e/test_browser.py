@@ -160,6 +160,8 @@ def test_erase_in_place_undo_redo_and_download_on_a_laptop(page, photo, tmp_path
     erase(page, 2)
     both = download(page, tmp_path)
     assert gone(both, BALL) and gone(both, SECOND)
+    # The server let go of the uploaded file once the photo was open; the uploader still names it.
+    expect(page.get_by_test_id("stFileUploader").get_by_text("street.jpg")).to_be_visible()
 
     undo.click()
     # The line above the canvas is drawn last in a rerun: once it says so, Download is updated.

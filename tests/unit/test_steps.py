@@ -214,7 +214,7 @@ def moved(store: StepStore) -> set[int]:
     return {number for number, entry in store._entries.items() if entry.path is not None}
 
 
-def test_the_current_photos_of_idle_sessions_leave_memory_last_and_come_back_intact(tmp_path):
+def test_the_uploads_and_photos_of_idle_sessions_leave_memory_last_and_come_back_intact(tmp_path):
     clock = Clock()
     store = StepStore(memory_bytes=400, disk_bytes=10_000, places=(tmp_path,), idle_seconds=60, clock=clock)
     a = Edit(photo(0), "a.png", (4, 3), store=store)
@@ -227,14 +227,15 @@ def test_the_current_photos_of_idle_sessions_leave_memory_last_and_come_back_int
     c.push(photo(21))
     assert store.in_memory == 600 and moved(store) == {a.steps[1].number}
 
-    clock.now = 120.0  # A and B idle for a minute: C's next erase moves C's erase 1 out, then their photos
+    clock.now = 120.0  # A and B idle for a minute: C's next erase moves C's erase 1 out, then A's upload and photo
     c.push(photo(22))
-    assert moved(store) == {a.steps[1].number, c.steps[1].number, a.current.number, b.current.number}
-    assert store.in_memory == 400 and store.on_disk == 400  # the three uploads and C's photo stay
+    assert moved(store) == {a.steps[1].number, c.steps[1].number, a.original.number, a.current.number}
+    assert store.in_memory == 400 and store.on_disk == 400  # B, idle for less long, and C keep theirs
 
-    # A comes back: its photo is read from disk, identical, and is in memory again.
+    # A comes back: its photo and upload are read from disk, identical, and are in memory again.
     assert a.current.data == photo(2) and a.current.number not in moved(store)
-    assert a.original.data == photo(0) and a.undo().data == photo(1) and a.redo().data == photo(2)
+    assert a.original.data == photo(0) and a.original.number not in moved(store)
+    assert a.undo().data == photo(1) and a.redo().data == photo(2)
     assert b.current.data == photo(11) and b.undo().data == photo(10)
     assert c.current.data == photo(22) and c.undo().data == photo(21) and c.undo().data == photo(20)
     entries = list(store._entries.values())
@@ -254,9 +255,9 @@ def test_a_current_photo_is_never_dropped_for_room_on_disk(tmp_path):
     clock.now = 60.0
     active = Edit(photo(90), "b.png", (4, 3), store=store)
     active.push(photo(91))
-    # Current photos take the room of undo steps on disk, never the other way round; the one
-    # with no room left stays in memory.
-    assert moved(store) == {idle[0].current.number, idle[1].current.number}
+    # The longest idle session's upload and photo take the room of undo steps on disk, never
+    # the other way round; those with no room left stay in memory.
+    assert moved(store) == {idle[0].original.number, idle[0].current.number}
     for n, edit in enumerate(idle):
         assert edit.current.data == photo(10 * n + 2) and edit.original.data == photo(10 * n)
         with pytest.raises(StepDropped):
@@ -284,8 +285,8 @@ def test_a_current_photo_changed_on_disk_is_never_given_back_wrong(tmp_path):
     edit.push(photo(1))
     clock.now = 5.0
     Edit(photo(9), "b.png", (4, 3), store=store)
-    (file,) = store.folder.iterdir()
-    file.write_bytes(photo(7))
+    assert moved(store) == {edit.original.number, edit.current.number}
+    store._entries[edit.current.number].path.write_bytes(photo(7))
     with pytest.raises(StepDropped):
         assert edit.current.data != photo(7)  # raises: never the changed file
     assert edit.original.data == photo(0)
