@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from eraser import allocator
 from ui import asset
 
+allocator.return_large_blocks()  # freed photos leave the server's memory: see eraser/allocator.py
 st.set_page_config(page_title="Eraser", page_icon=":material/ink_eraser:", layout="centered")
 st.navigation(
     [
