@@ -51,6 +51,15 @@ def erase_box(app, canvas, box=(0.4, 0.4, 0.6, 0.6)):
     return app.run()
 
 
+def compare_on_and_off(app):
+    """Compare shows the original and the erased photo, then back to the canvas."""
+    app.toggle(key="eraser_compare_input").set_value(True)
+    app.run()
+    assert not app.exception and [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare")]
+    app.toggle(key="eraser_compare_input").set_value(False)
+    app.run()
+
+
 def changed(before, after, box):
     """Mean change inside a box given in fractions of the photo."""
     height, width = before.shape[:2]
@@ -517,11 +526,7 @@ def test_an_idle_visitors_photo_moved_to_disk_comes_back_whole(app, canvas, phot
     assert pixels(canvas.calls[-1]["background_image"]).shape == pixels(shown).shape
     assert changed(pixels(shown), pixels(canvas.calls[-1]["background_image"]), (0, 0, 1, 1)) < 1
     assert edit(app).current.data == second and not download(app).disabled
-    app.toggle(key="eraser_compare_input").set_value(True)
-    app.run()
-    assert not app.exception and [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare")]
-    app.toggle(key="eraser_compare_input").set_value(False)
-    app.run()
+    compare_on_and_off(app)
     button(app, "Undo erase").click()
     app.run()
     assert edit(app).current.data == first and not app.error

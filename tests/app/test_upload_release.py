@@ -5,7 +5,7 @@ works on with the uploader's value gone, as in a real server."""
 import pytest
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 
-from tests.app.test_erase_page import button, edit, erase_box, library_message, upload
+from tests.app.test_erase_page import button, compare_on_and_off, edit, erase_box, library_message, upload
 
 
 @pytest.fixture
@@ -45,11 +45,7 @@ def test_a_taken_photo_leaves_streamlit_and_the_editor_works_on(app, canvas, upl
     assert not app.exception and not app.error
     assert edit(app).name == "street.jpg" and edit(app).erase_count == 1
     assert edit(app).original.data == photo_jpeg  # the store's copy, for Compare and Undo
-    app.toggle(key="eraser_compare_input").set_value(True)
-    app.run()
-    assert not app.exception and [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare")]
-    app.toggle(key="eraser_compare_input").set_value(False)
-    app.run()
+    compare_on_and_off(app)
     button(app, "Undo erase").click()
     app.run()
     assert edit(app).current.data == photo_jpeg and edit(app).erase_count == 0
