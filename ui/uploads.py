@@ -4,7 +4,8 @@ Streamlit's upload manager keeps every uploaded file's bytes until the session e
 12 MP PNGs: 275 MB). The Erase page hands those bytes to the step store (eraser.steps), which can
 move an idle session's upload to disk, but only if nothing else holds them. Streamlit's own chat
 input drops its files the same way once read. The uploader in the browser still shows the
-file's name; the widget's value becomes a DeletedFile with the same file_id.
+file's name; its value in later runs no longer holds the bytes (None, or a DeletedFile with the
+same file_id), which the page reads as "nothing new".
 """
 
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
