@@ -6,6 +6,8 @@ between the blocks still in use. A long-running server that decodes photo after 
 hundreds of MB it no longer uses: 20 visitors with 12 MP PNGs took the app's server to 1013 MB
 at its peak, and to 739 MB with a fixed threshold (docs/app-memory.md, bench/server_memory.py).
 A fixed threshold gives each block above it a mapping of its own, unmapped when it is freed.
+That costs time, since each such block is mapped and filled afresh: 0.1 to 0.2 s on an upload
+and an `auto` erase in the page (docs/benchmarks.md).
 """
 
 from __future__ import annotations
