@@ -139,14 +139,12 @@ def take_upload() -> None:
         photo = open_photo(content_key(data), file.name, data)
     except EraserError as error:
         state.upload_error = str(error)
-        state.upload_id = file.file_id
-        uploads.release(file)
-        return
-    state.edit = Edit(data, file.name, photo.size)
-    state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
-    state.compare = False
-    new_canvas()
-    reload.start()
+    else:
+        state.edit = Edit(data, file.name, photo.size)
+        state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
+        state.compare = False
+        new_canvas()
+        reload.start()
     state.upload_id = file.file_id
     uploads.release(file)
 
