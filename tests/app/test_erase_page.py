@@ -16,6 +16,7 @@ from eraser.images import MIN_SIDE
 from eraser.steps import StepStore
 from tests.app.conftest import APP
 from tests.support.photos import encode
+from tests.unit.test_steps import moved
 
 COLUMN = 704  # the page's column on a laptop, until the browser reports another width
 MAX_HEIGHT = 360
@@ -518,11 +519,11 @@ def test_an_idle_visitors_photo_moved_to_disk_comes_back_whole(app, canvas, phot
     second, shown = edit(app).current.data, canvas.calls[-1]["background_image"]
     visitor = AppTest.from_file(str(APP), default_timeout=30).run()
     upload(visitor, photo_png, "plan.png", "image/png")  # makes room: this session is idle
-    assert {edit(app).current.number, edit(app).original.number} <= on_disk(steps.STORE)
+    assert {edit(app).current.number, edit(app).original.number} <= moved(steps.STORE)
 
     app.run()  # the person comes back: the same photo, read back from disk
     assert not app.exception and not app.error
-    assert edit(app).current.number not in on_disk(steps.STORE)
+    assert edit(app).current.number not in moved(steps.STORE)
     assert pixels(canvas.calls[-1]["background_image"]).shape == pixels(shown).shape
     assert changed(pixels(shown), pixels(canvas.calls[-1]["background_image"]), (0, 0, 1, 1)) < 1
     assert edit(app).current.data == second and not download(app).disabled
@@ -533,12 +534,8 @@ def test_an_idle_visitors_photo_moved_to_disk_comes_back_whole(app, canvas, phot
     button(app, "Redo erase").click()
     app.run()
     assert edit(app).current.data == second and edit(app).original.data == photo_jpeg and not app.error
-    assert edit(app).original.number not in on_disk(steps.STORE)  # read back for Compare and Undo
+    assert edit(app).original.number not in moved(steps.STORE)  # read back for Compare and Undo
     assert not visitor.exception and edit(visitor).current.data == photo_png
-
-
-def on_disk(store: StepStore) -> set[int]:
-    return {number for number, entry in store._entries.items() if entry.path is not None}
 
 
 def test_a_photo_that_cannot_be_read_back_from_disk_is_said_in_words_and_a_new_upload_works(
