@@ -13,20 +13,26 @@ and an `auto` erase in the page (docs/benchmarks.md).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 
 M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
 THRESHOLD = 2**20  # blocks of 1 MiB or more: photo files and pixel arrays, not Python's small objects
 
 
-def return_large_blocks() -> bool:
-    """Make blocks of THRESHOLD bytes or more mapped on their own, for the rest of the process
-    (idempotent and cheap). False, and nothing changed, where the C library is not glibc."""
+def glibc() -> bool:
+    """Whether this process's C library is glibc (the only one these settings are for)."""
     try:
-        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        return (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
     except (ValueError, OSError, AttributeError):  # not a name (or no confstr) on other systems
-        glibc = ""
-    if not glibc.startswith("glibc"):
+        return False
+
+
+@functools.cache
+def return_large_blocks() -> bool:
+    """Make blocks of THRESHOLD bytes or more mapped on their own, for the rest of the process;
+    done once (the app calls it at every run). False, and nothing changed, without glibc."""
+    if not glibc():
         return False
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
     return bool(mallopt and mallopt(M_MMAP_THRESHOLD, THRESHOLD))
