@@ -99,20 +99,13 @@ def remote_access() -> tuple[str, str | None]:
     return state.remote_key or setting(KEY_ENV), setting(URL_ENV) or None
 
 
-def backend(status):
+def backend():
     """The chosen backend, ready: Local's model fetched the first time with a progress bar (and
     PatchMatch in its place, said in each erase's note, when it cannot be had)."""
     if state.backend == "Remote":
         key, url = remote_access()
         return Remote(key, url)  # an empty key is refused, never replaced
-
-    def downloading(started: bool) -> None:
-        if started:
-            status.update(label="Downloading the model (once)…", expanded=True)
-        else:
-            status.update(label="Erasing…", expanded=False)
-
-    return engine.ready(state.engine, downloading)
+    return engine.ready(state.engine)
 
 
 def new_canvas() -> None:
@@ -232,21 +225,18 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
     """Erase the current photo with visible progress (the mask file's `mask`, else the marks, and
     their keep-out); a success becomes the next step."""
     start = time.perf_counter()
-    failure = None
-    with st.status("Erasing…", expanded=False) as status:
+    # A spinner rather than st.status, which sleeps 0.05 s as it opens and again as it closes.
+    with st.spinner("Erasing…", show_time=True):
         try:
             photo = photo_of(edit.current, edit.name)
             if mask is None:
                 mask = marks.erase()
             keep_out = marks.keep_out() if marks else None
-            eraser = backend(status)
+            eraser = backend()
             result = eraser.erase(photo, mask, keep_out=keep_out)
         except EraserError as error:
-            status.update(label="Erase failed", state="error")
-            failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
-    if failure:
-        state.failure = failure
-        return False
+            state.failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
+            return False
     where = "Remote service" if state.backend == "Remote" else f"Local, {result.filled_by}"
     # The full-size file is made once the erased pixels are on their way to the canvas (settle,
     # in the next run): nobody waits for it to see the erase.
