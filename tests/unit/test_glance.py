@@ -10,6 +10,7 @@ from PIL import Image
 
 from eraser import ImageError, Photo
 from eraser.images import Glance, glance
+from tests.support.hostile import cjpeg
 from tests.support.photos import encode, scene
 
 BIG = scene(1600, 1200)
@@ -55,6 +56,25 @@ def _cmyk() -> bytes:
     out = io.BytesIO()
     Image.fromarray(BIG).convert("CMYK").save(out, "JPEG", quality=90)
     return out.getvalue()
+
+
+def _mpo() -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(BIG).save(out, "MPO", save_all=True, append_images=[Image.new("RGB", (1600, 1200))])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("make", [
+    _mpo,  # a camera's JPEG with a second picture appended: the first one is the photo
+    lambda: cjpeg(BIG, "-arithmetic", "-quality", "90"),  # handed to libjpeg a scan at a time
+    lambda: cjpeg(BIG, "-progressive", "-quality", "90"),
+], ids=["mpo", "arithmetic", "progressive"])
+def test_camera_and_unusual_jpegs_are_seen_like_the_photo(make):
+    data = make()
+    seen = glance(data, CANVAS)
+    assert isinstance(seen, Glance) and seen.size == (1600, 1200) and seen.format == "JPEG"
+    whole = cv2.resize(Photo.open(data).pixels, (800, 600), interpolation=cv2.INTER_AREA)
+    assert np.abs(whole.astype(int) - seen.pixels).mean() < 2
 
 
 @pytest.mark.parametrize("data", [encode(BIG, "PNG"), jpeg(scene(300, 200))], ids=["png", "small jpeg"])
