@@ -83,9 +83,13 @@ def server_rows(photos: list[bytes]) -> dict[str, list[float]]:
     rows: dict[str, list[float]] = {}
     for data in photos:
         app, seconds, cpu = upload(fake, data)
-        rows.setdefault("Server: page run after the upload (decode + canvas JPEG), s", []).append(seconds)
+        rows.setdefault("Server: page run after the upload (first look + canvas JPEG), s", []).append(seconds)
         rows.setdefault("Server CPU: page run after the upload, s", []).append(cpu)
         background = fake.calls[-1]["background_image"]
+        start = time.perf_counter()
+        app.run()  # the run a browser's canvas asks for once it is shown
+        rows.setdefault("Server: the run after that (the whole photo decoded), s", []).append(
+            time.perf_counter() - start)
         rows.setdefault("Canvas background JPEG, KB", []).append(len(background) / 1000)
         rows.setdefault("Canvas background as sent (base64 data URL), KB", []).append(data_url_kb(background))
         fake.paint()

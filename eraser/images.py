@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import io
+import math
 import struct
 import time
 import warnings
@@ -136,8 +137,12 @@ def decode(data: bytes, noun: str = "photo", error: type[EraserError] = ImageErr
     return _decode(data, noun, error)[0]
 
 
-def _decode(data: bytes, noun: str, error: type[EraserError]) -> tuple[Image.Image, int]:
-    """The loaded, upright image and the EXIF orientation it was stored with."""
+def _decode(data: bytes, noun: str, error: type[EraserError],
+            fits: tuple[int, int] | None = None) -> tuple[Image.Image, int, tuple[int, int]]:
+    """The loaded, upright image, the EXIF orientation it was stored with, and its upright size.
+    `fits` (width, height): a JPEG is decoded at the smallest of libjpeg's scales (1/2, 1/4,
+    1/8) still at least as large as the image fitted into it; every byte is read and checked
+    all the same, so a damaged file is refused as by a whole decode."""
     if not data:
         raise error(f"The {noun} file is empty (0 bytes). Choose the file again.")
     if len(data) > MAX_FILE_BYTES:
@@ -157,7 +162,12 @@ def _decode(data: bytes, noun: str, error: type[EraserError]) -> tuple[Image.Ima
                 f"The {noun} is a JPEG of {scans:,} scans (photos have at most a few dozen), which "
                 "would take minutes to decode. Save it again as a normal JPEG or a PNG and try again."
             )
+        stored = image.size
         try:
+            if fits and is_jpeg:  # a scale for either way up: the orientation is read on load
+                scale = min(1.0, max(fits) / max(stored), min(fits) / min(stored))
+                image.draft(image.mode, (math.ceil(stored[0] * scale), math.ceil(stored[1] * scale)))
+            drafted = image.size
             arithmetic = is_jpeg and jpeg_markers.is_arithmetic(data)
             if isinstance(image.fp, _Deadline):
                 image.fp.deadline = time.monotonic() + DECODE_SECONDS
@@ -167,6 +177,7 @@ def _decode(data: bytes, noun: str, error: type[EraserError]) -> tuple[Image.Ima
             image.load()
             orientation = image.getexif().get(_ORIENTATION, 1)
             ImageOps.exif_transpose(image, in_place=True)
+            turned = image.size != drafted
         except _DecodeTimeout:
             raise error(
                 f"The {noun} took more than {DECODE_SECONDS:.0f} s to decode, so it was stopped. "
@@ -174,7 +185,7 @@ def _decode(data: bytes, noun: str, error: type[EraserError]) -> tuple[Image.Ima
             ) from None
         except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
             raise _damaged(noun, error) from exc
-    return image, orientation if isinstance(orientation, int) else 1
+    return image, orientation if isinstance(orientation, int) else 1, stored[::-1] if turned else stored
 
 
 def _open(data: bytes, noun: str, error: type[EraserError]) -> Image.Image:
@@ -275,6 +286,37 @@ def _is_lossless_webp(data: bytes) -> bool:
     return data[12:16] == b"VP8L" or (data[12:16] == b"VP8X" and b"VP8L" in data[:4096])
 
 
+def _check_sides(size: tuple[int, int]) -> None:
+    if min(size) < MIN_SIDE:
+        raise ImageError(
+            f"The photo is {size[0]}x{size[1]} pixels, too small to edit: "
+            f"choose one at least {MIN_SIDE} pixels on each side."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Glance:
+    """A photo seen at a smaller scale than its own, to show it before the whole of it is
+    decoded: its size, and its upright pixels (and alpha) at that scale."""
+
+    size: tuple[int, int]  # (width, height) of the photo itself
+    pixels: np.ndarray
+    alpha: np.ndarray | None = None
+    format: str = "JPEG"  # the only format seen at a smaller scale
+
+
+def glance(data: bytes, fits: tuple[int, int], name: str | None = None) -> Glance | Photo:
+    """A photo's first look, refused as Photo.open refuses it: a JPEG larger than `fits` (width,
+    height) comes decoded at a scale nearer the size it is shown at, in a quarter of the time;
+    any other photo comes whole, as a Photo, since a first look would cost as much."""
+    data = bytes(data)
+    image, orientation, size = _decode(data, "photo", ImageError, fits)
+    if image.size in (size, size[::-1]):  # not scaled: the photo itself
+        return Photo._of(data, name, image, orientation, size)
+    _check_sides(size)
+    return Glance(size, *_pixels_and_alpha(image))
+
+
 @dataclass(frozen=True, eq=False)
 class Photo:
     """A decoded photo: upright RGB pixels, its alpha kept aside, and what is needed to save it."""
@@ -294,12 +336,13 @@ class Photo:
     def open(cls, data: bytes, name: str | None = None) -> Photo:
         """Decode photo bytes; raises ImageError with a message a person can act on."""
         data = bytes(data)
-        image, orientation = _decode(data, "photo", ImageError)
-        if min(image.size) < MIN_SIDE:
-            raise ImageError(
-                f"The photo is {image.width}x{image.height} pixels, too small to edit: "
-                f"choose one at least {MIN_SIDE} pixels on each side."
-            )
+        image, orientation, size = _decode(data, "photo", ImageError)
+        return cls._of(data, name, image, orientation, size)
+
+    @classmethod
+    def _of(cls, data: bytes, name: str | None, image: Image.Image, orientation: int,
+            size: tuple[int, int]) -> Photo:
+        _check_sides(size)
         # Many cameras write MPO: a JPEG with extra pictures appended. The first one is the photo.
         fmt = "JPEG" if image.format == "MPO" else image.format
         with warnings.catch_warnings():
@@ -400,8 +443,13 @@ class Photo:
 
     def output_name(self, format: str | None = None) -> str:
         """'<stem>_erased.<ext>' for the download or the CLI's default output."""
-        stem = PurePath(self.name).stem if self.name else "photo"
-        return f"{stem}_erased.{FORMATS[_normalise_format(format or self.format)][0]}"
+        return output_name(self.name, format or self.format)
 
     def mime_type(self, format: str | None = None) -> str:
         return FORMATS[_normalise_format(format or self.format)][1]
+
+
+def output_name(name: str | None, format: str) -> str:
+    """'<stem>_erased.<ext>': the erased photo's file name, for a photo of this name and format."""
+    stem = PurePath(name).stem if name else "photo"
+    return f"{stem}_erased.{FORMATS[_normalise_format(format)][0]}"

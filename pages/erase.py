@@ -12,9 +12,10 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from eraser import Photo, engines, load_mask
 from eraser.backends import Local, Remote
 from eraser.contract import DEFAULT_URL
-from eraser.editor import Edit, Step, content_key
+from eraser.editor import Edit, Step
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
+from eraser.images import FORMATS, glance, output_name
 from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset, canvas, engine, reload, uploads
 from ui.state import state
@@ -52,11 +53,13 @@ def open_photo(step_key: str, name: str | None, _file: Step | bytes, _decoded: P
 def preview(step_key: str, width: int, _step: Step, _name: str, _photo: Photo | None = None):
     """A JPEG of a step's photo at the canvas's size, and that size: `width` wide at most (small
     photos are enlarged to it, so they can be painted), MAX_HEIGHT high at most. Keyed by the
-    step's content id; `_photo`, when given, spares decoding the file."""
+    step's content id; `_photo` (the photo, or a first look at it), when given, spares decoding
+    the file."""
     photo = _photo or photo_of(_step, _name)
     scale = min(width / photo.size[0], MAX_HEIGHT / photo.size[1])
     size = (max(1, round(photo.size[0] * scale)), max(1, round(photo.size[1] * scale)))
-    return canvas.jpeg(canvas.fit(photo, (0, 0, *photo.size), size)), size
+    height, width = photo.pixels.shape[:2]  # a glance's pixels are fewer than the photo's
+    return canvas.jpeg(canvas.fit(photo, (0, 0, width, height), size)), size
 
 
 def beside() -> bool:
@@ -99,20 +102,13 @@ def remote_access() -> tuple[str, str | None]:
     return state.remote_key or setting(KEY_ENV), setting(URL_ENV) or None
 
 
-def backend(status):
+def backend():
     """The chosen backend, ready: Local's model fetched the first time with a progress bar (and
     PatchMatch in its place, said in each erase's note, when it cannot be had)."""
     if state.backend == "Remote":
         key, url = remote_access()
         return Remote(key, url)  # an empty key is refused, never replaced
-
-    def downloading(started: bool) -> None:
-        if started:
-            status.update(label="Downloading the model (once)…", expanded=True)
-        else:
-            status.update(label="Erasing…", expanded=False)
-
-    return engine.ready(state.engine, downloading)
+    return engine.ready(state.engine)
 
 
 def new_canvas() -> None:
@@ -136,17 +132,45 @@ def take_upload() -> None:
     state.upload_error = None
     data = file.getvalue()
     try:
-        photo = open_photo(content_key(data), file.name, data)
+        # A JPEG's first look is decoded at about the canvas's scale, 4 times sooner than the
+        # whole photo (opened_fully).
+        seen = glance(data, (canvas_width(), MAX_HEIGHT), file.name)
     except EraserError as error:
         state.upload_error = str(error)
     else:
-        state.edit = Edit(data, file.name, photo.size)
-        state.file = {"file_name": photo.output_name(), "mime": photo.mime_type()}
+        # Decoded whole in the run after the one that draws its canvas (the canvas asks for a run
+        # once it is in the browser): in this run it would slow the browser drawing the page. Until
+        # then, the work to come back to: the last photo opened whole, its steps and drawing.
+        before = state.opening["before"] if state.opening else reload.work() if state.edit else None
+        state.opening = {"before": before, "drawn": False}
+        state.edit = Edit(data, file.name, seen.size)
+        if isinstance(seen, Photo):  # decoded whole already
+            open_photo(state.edit.original.key, file.name, data, seen)
+            state.opening = None
+        shown(state.edit.original, seen)
+        state.file = {"file_name": output_name(file.name, seen.format), "mime": FORMATS[seen.format][1]}
         state.compare = False
         new_canvas()
         reload.start()
     state.upload_id = file.file_id
     uploads.release(file)
+
+
+def opened_fully(edit: Edit) -> None:
+    """After an upload, the whole photo, decoded once the browser has drawn its first look. Should
+    it fail where the first look did not (its time or memory running out), the work from before
+    the upload is back, with the reason."""
+    opening, state.opening = state.opening, None
+    try:
+        photo_of(edit.original, edit.name)
+    except EraserError as error:
+        if opening["before"] is None:
+            state.edit = None
+            reload.forget()
+        else:
+            reload.put_back(opening["before"])
+        state.upload_error = str(error)
+        st.rerun()  # the whole page: the uploader's message, and the editor as it was
 
 
 def undo() -> None:
@@ -232,21 +256,18 @@ def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
     """Erase the current photo with visible progress (the mask file's `mask`, else the marks, and
     their keep-out); a success becomes the next step."""
     start = time.perf_counter()
-    failure = None
-    with st.status("Erasing…", expanded=False) as status:
+    # A spinner rather than st.status, which sleeps 0.05 s as it opens and again as it closes.
+    with st.spinner("Erasing…", show_time=True):
         try:
             photo = photo_of(edit.current, edit.name)
             if mask is None:
                 mask = marks.erase()
             keep_out = marks.keep_out() if marks else None
-            eraser = backend(status)
+            eraser = backend()
             result = eraser.erase(photo, mask, keep_out=keep_out)
         except EraserError as error:
-            status.update(label="Erase failed", state="error")
-            failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
-    if failure:
-        state.failure = failure
-        return False
+            state.failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
+            return False
     where = "Remote service" if state.backend == "Remote" else f"Local, {result.filled_by}"
     # The full-size file is made once the erased pixels are on their way to the canvas (settle,
     # in the next run): nobody waits for it to see the erase.
@@ -308,6 +329,8 @@ def editor(edit: Edit) -> None:
 
 
 def draw_editor(edit: Edit) -> None:
+    if state.opening is not None and state.opening["drawn"]:
+        opened_fully(edit)  # before anything here can need its pixels
     generation = state.canvas
     comparing = state.compare and edit.erased
     # Filled after the canvas, whose drawing decides Erase; a container (unlike st.empty) keeps
@@ -342,8 +365,10 @@ def draw_editor(edit: Edit) -> None:
             compare_view(data={"was": data_url(was), "now": data_url(now), "width": width, "height": height},
                          key=f"eraser_compare_view_{edit.current.key}")
         else:
-            marks = canvas.draw(edit, photo_of(edit.current, edit.name), *shown(edit.current), tool, brush)
+            marks = canvas.draw(edit, lambda: photo_of(edit.current, edit.name), *shown(edit.current), tool, brush)
     marked = marks is not None and marks.any
+    if state.opening is not None:  # the first look is on its way: the next run decodes the photo
+        state.opening["drawn"] = True
 
     with tools.expander("Or use a mask file (white = erase)"):
         file = st.file_uploader("Mask file", key=f"eraser_mask_{generation}")  # refused in words below

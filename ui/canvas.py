@@ -16,6 +16,7 @@ a laptop; it stays the same on screen when zooming in, so there it covers fewer 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -100,7 +101,7 @@ def tinted(pixels: np.ndarray, rect, size, marks: dict[str, np.ndarray | None]) 
     return out.round().astype(np.uint8)
 
 
-def background(edit: Edit, photo: Photo, whole: bytes, size: tuple[int, int], rect) -> bytes:
+def background(edit: Edit, photo: Callable[[], Photo], whole: bytes, size: tuple[int, int], rect) -> bytes:
     """The view with the marks so far, for the canvas. Marks change only with a new canvas, so
     the picture is made once per canvas, not at every stroke."""
     marks = {"erase": state.marks, "keep": state.keep}
@@ -109,7 +110,7 @@ def background(edit: Edit, photo: Photo, whole: bytes, size: tuple[int, int], re
     made_for = (edit.current.key, rect, size, state.canvas)
     if state.background is not None and state.background[0] == made_for:
         return state.background[1]
-    picture = jpeg(tinted(crop(edit.current.key, rect, size, photo), rect, size, marks))
+    picture = jpeg(tinted(crop(edit.current.key, rect, size, photo()), rect, size, marks))
     state.background = (made_for, picture)
     return picture
 
@@ -287,9 +288,10 @@ def select(photo: Photo, box_drawing: np.ndarray, rect) -> None:
     rerun()
 
 
-def draw(edit: Edit, photo: Photo, whole: bytes, size: tuple[int, int], tool: str, brush: int) -> Marks:
+def draw(edit: Edit, photo: Callable[[], Photo], whole: bytes, size: tuple[int, int], tool: str, brush: int) -> Marks:
     """The canvas on the current view of the photo, and what is marked.
 
+    `photo()` gives the current photo, decoded only when a view or a selection needs its pixels;
     `whole` is the whole photo's picture at the canvas's `size`. Leaving the page (or comparing)
     forgets the canvas's own state, so the last drawing is kept here and handed to a new canvas as
     its starting drawing when the person comes back."""
@@ -327,7 +329,7 @@ def draw(edit: Edit, photo: Photo, whole: bytes, size: tuple[int, int], tool: st
     drawing = canvas.image_data  # decoded from the browser's PNG on each access: once
     if drawing is not None:
         if kind == "select" and drawing[..., 3].any():
-            select(photo, drawing, rect)
+            select(photo(), drawing, rect)
         state.drawing = {"key": key, "json": canvas.json_data, "png": canvas.image_bytes, "start": start,
                          "view": (rect, edit.size, kind)}
     elif start is not None:  # redrawn from the saved drawing, and not sent back by the browser yet

@@ -1,22 +1,18 @@
 """A Local engine made ready on a page: its model fetched the first time, with a progress bar
 (and PatchMatch in its place, said in each erase's note, when it cannot be had)."""
 
-from collections.abc import Callable
-
 import streamlit as st
 
 from eraser.backends import Local
 
 
-def ready(engine: str, on_download: Callable[[bool], None] = lambda started: None) -> Local:
-    """`engine` loaded; a download shows a bar where the page is drawing, one step per percent.
-    `on_download(True)` when a download starts, `on_download(False)` when its bar has gone."""
+def ready(engine: str) -> Local:
+    """`engine` loaded; a download shows a bar where the page is drawing, one step per percent."""
     bar, shown = None, -1
 
     def progress(done: int, total: int) -> None:
         nonlocal bar, shown
         if bar is None:
-            on_download(True)
             bar = st.progress(0.0)
         if (percent := 100 * done // total) != shown:  # one message per percent, not per chunk
             shown = percent
@@ -27,4 +23,3 @@ def ready(engine: str, on_download: Callable[[bool], None] = lambda started: Non
     finally:
         if bar is not None:
             bar.empty()
-            on_download(False)

@@ -26,6 +26,20 @@ def restore() -> None:
         st.query_params[PARAM] = state.token
 
 
+def work() -> tuple:
+    """The work as it is now, to put back should what replaces it fail."""
+    return state.token, state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view
+
+
+def put_back(kept: tuple) -> None:
+    """Work from work(), back as it was, with its URL."""
+    state.token, state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view = kept
+    if state.token:
+        st.query_params[PARAM] = state.token
+    else:
+        st.query_params.pop(PARAM, None)
+
+
 def start() -> None:
     """A new photo: a new token, so an old URL never brings this one."""
     state.token = Sessions.new_token()

@@ -49,6 +49,8 @@ class State:
     file: Key[dict | None] = Key(lambda: None)  # {"file_name", "mime"} of its download
     upload_id: Key[str | None] = Key(lambda: None)  # the uploader's file last opened
     upload_error: Key[str | None] = Key(lambda: None)
+    # After an upload, until the whole photo is decoded: {"before": the work it replaced, or None}.
+    opening: Key[dict | None] = Key(lambda: None)
     notice: Key[str | None] = Key(lambda: None)  # said once: a model could not be had
     unavailable: Key[set] = Key(set)  # engines whose model could not be had, until one works
     failure: Key[dict | None] = Key(lambda: None)  # {"message", "remote"} of the last failed erase

@@ -429,20 +429,20 @@ def test_the_engine_choice_reaches_the_library(app, canvas, photo_jpeg, monkeypa
 def test_a_stroke_neither_decodes_the_photo_again_nor_erases(app, canvas, photo_jpeg, monkeypatch):
     """Counts real library calls across reruns: only an upload decodes, only Erase erases."""
     calls = {"open": 0, "erase": 0}
-    real_open, real_erase = Photo.open.__func__, eraser.pipeline.erase
+    real_open, real_erase = eraser.images._decode, eraser.pipeline.erase
 
-    def counting_open(cls, *args, **kwargs):
+    def counting_open(*args, **kwargs):
         calls["open"] += 1
-        return real_open(cls, *args, **kwargs)
+        return real_open(*args, **kwargs)
 
     def counting_erase(*args, **kwargs):
         calls["erase"] += 1
         return real_erase(*args, **kwargs)
 
-    monkeypatch.setattr(Photo, "open", classmethod(counting_open))
+    monkeypatch.setattr(eraser.images, "_decode", counting_open)
     monkeypatch.setattr(eraser.pipeline, "erase", counting_erase)
     upload(app, photo_jpeg)
-    assert calls == {"open": 1, "erase": 0}
+    assert calls == {"open": 1, "erase": 0}  # smaller than the canvas: its first look is the photo
     background = canvas.calls[-1]["background_image"]
     for box in [(0.1, 0.1, 0.2, 0.2), (0.5, 0.5, 0.6, 0.6), (0.7, 0.2, 0.8, 0.3)]:
         canvas.paint(box)

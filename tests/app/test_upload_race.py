@@ -6,22 +6,22 @@ from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from eraser import Photo
+from eraser import images
 
 
 def test_a_rerun_while_the_photo_opens_keeps_the_upload(app, canvas, photo_jpeg, monkeypatch):
-    opened = Photo.open.__func__
+    opened = images.glance
     reruns = []
 
-    def open_while_a_rerun_is_asked_for(cls, data, name=None):
+    def open_while_a_rerun_is_asked_for(data, fits, name=None):
         if not reruns:  # once: a browser's message arriving during the decode, with every widget's value
             ctx = get_script_run_ctx()
             widgets = WidgetStates(widgets=ctx.session_state.get_widget_states())
             rerun = RerunData(query_string=ctx.query_string, widget_states=widgets)
             reruns.append(ctx.script_requests.request_rerun(rerun))
-        return opened(cls, data, name)
+        return opened(data, fits, name)
 
-    monkeypatch.setattr(Photo, "open", classmethod(open_while_a_rerun_is_asked_for))
+    monkeypatch.setattr(images, "glance", open_while_a_rerun_is_asked_for)
     app.file_uploader[0].set_value(("street.jpg", photo_jpeg, "image/jpeg"))
     app.run()
 
