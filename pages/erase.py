@@ -15,7 +15,7 @@ from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
-from eraser.images import FORMATS, glance, output_name
+from eraser.images import FORMATS, Glance, glance, output_name
 from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset, canvas, engine, reload, uploads
 from ui.state import state
@@ -51,15 +51,28 @@ def open_photo(step_key: str, name: str | None, _file: Step | bytes, _decoded: P
 
 @st.cache_data(max_entries=16, ttl="30m", show_spinner=False)
 def preview(step_key: str, width: int, _step: Step, _name: str, _photo: Photo | None = None):
-    """A JPEG of a step's photo at the canvas's size, and that size: `width` wide at most (small
-    photos are enlarged to it, so they can be painted), MAX_HEIGHT high at most. Keyed by the
-    step's content id; `_photo` (the photo, or a first look at it), when given, spares decoding
-    the file."""
-    photo = _photo or photo_of(_step, _name)
+    """A JPEG of a step's photo at the canvas's size, and that size (see picture). Keyed by the
+    step's content id; `_photo`, when given, spares decoding the file."""
+    return picture(_photo or photo_of(_step, _name), width)
+
+
+def picture(photo: Photo | Glance, width: int) -> tuple[bytes, tuple[int, int]]:
+    """A JPEG of a photo (or of its first look) at the canvas's size, and that size: `width` wide
+    at most (small photos are enlarged to it, so they can be painted), MAX_HEIGHT high at most."""
     scale = min(width / photo.size[0], MAX_HEIGHT / photo.size[1])
     size = (max(1, round(photo.size[0] * scale)), max(1, round(photo.size[1] * scale)))
-    height, width = photo.pixels.shape[:2]  # a glance's pixels are fewer than the photo's
+    height, width = photo.pixels.shape[:2]  # a first look's pixels are fewer than the photo's
     return canvas.jpeg(canvas.fit(photo, (0, 0, width, height), size)), size
+
+
+def on_canvas(edit: Edit) -> tuple[bytes, tuple[int, int]]:
+    """The current photo's picture for the canvas: an upload's first look until the next new
+    canvas. Everything else (Compare, the photo after Undo) shows the whole photo's picture, so
+    sliding Compare changes nothing but what was erased."""
+    first = state.first_look
+    if first is not None and first[0] == (edit.current.key, canvas_width()):
+        return first[1]
+    return shown(edit.current)
 
 
 def beside() -> bool:
@@ -115,6 +128,7 @@ def new_canvas() -> None:
     """An empty canvas (strokes and marks gone) and no stale message: after an erase, undo, redo or
     clear. A message belongs to one moment: the next thing that works clears it."""
     canvas.forget()
+    state.first_look = None
     state.failure = None
     state.upload_error = None
     state.notice = None
@@ -147,10 +161,11 @@ def take_upload() -> None:
         if isinstance(seen, Photo):  # decoded whole already
             open_photo(state.edit.original.key, file.name, data, seen)
             state.opening = None
-        shown(state.edit.original, seen)
         state.file = {"file_name": output_name(file.name, seen.format), "mime": FORMATS[seen.format][1]}
         state.compare = False
         new_canvas()
+        if isinstance(seen, Glance):
+            state.first_look = ((state.edit.original.key, canvas_width()), picture(seen, canvas_width()))
         reload.start()
     state.upload_id = file.file_id
     uploads.release(file)
@@ -170,6 +185,7 @@ def opened_fully(edit: Edit) -> None:
         else:
             reload.put_back(opening["before"])
         state.upload_error = str(error)
+        state.first_look = None
         st.rerun()  # the whole page: the uploader's message, and the editor as it was
 
 
@@ -339,7 +355,7 @@ def draw_editor(edit: Edit) -> None:
     status_slot = st.container()
     # As tall as the canvas: after an erase, the old canvas can hold its place for a moment
     # while the new one is drawn, and the page below must not jump down and back meanwhile.
-    canvas_size = shown(edit.current)[1]
+    canvas_size = on_canvas(edit)[1]
     canvas_height = None if comparing else canvas_size[1]
     # The tools beside the canvas on a wide screen; after it (the photo first) on a phone.
     row = st.container(horizontal=beside(), gap="medium")
@@ -355,7 +371,7 @@ def draw_editor(edit: Edit) -> None:
     brush = tools.slider("Brush size", 5, 120, 35, key="eraser_brush", width=220,
                          disabled=comparing or canvas.TOOLS[tool][0] != "freedraw")
     tools.button("Clear mask", on_click=new_canvas, disabled=comparing)
-    canvas.view_controls(edit, shown(edit.current)[1], disabled=comparing)
+    canvas.view_controls(edit, canvas_size, disabled=comparing)
 
     marks = None
     with canvas_slot:
@@ -365,7 +381,7 @@ def draw_editor(edit: Edit) -> None:
             compare_view(data={"was": data_url(was), "now": data_url(now), "width": width, "height": height},
                          key=f"eraser_compare_view_{edit.current.key}")
         else:
-            marks = canvas.draw(edit, lambda: photo_of(edit.current, edit.name), *shown(edit.current), tool, brush)
+            marks = canvas.draw(edit, lambda: photo_of(edit.current, edit.name), *on_canvas(edit), tool, brush)
     marked = marks is not None and marks.any
     if state.opening is not None:  # the first look is on its way: the next run decodes the photo
         state.opening["drawn"] = True

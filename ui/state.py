@@ -51,6 +51,8 @@ class State:
     upload_error: Key[str | None] = Key(lambda: None)
     # After an upload, until the whole photo is decoded: {"before": the work it replaced, or None}.
     opening: Key[dict | None] = Key(lambda: None)
+    # ((step key, canvas width), (JPEG, size)): the canvas's picture of an upload's first look.
+    first_look: Key[tuple | None] = Key(lambda: None)
     notice: Key[str | None] = Key(lambda: None)  # said once: a model could not be had
     unavailable: Key[set] = Key(set)  # engines whose model could not be had, until one works
     failure: Key[dict | None] = Key(lambda: None)  # {"message", "remote"} of the last failed erase

@@ -2,12 +2,15 @@
 canvas's scale), and decoded whole in the next run, once its canvas is in the browser. Should the
 whole decode fail where the first look did not, the work from before the upload comes back."""
 
+import base64
+import json
+
 import cv2
 import numpy as np
 import pytest
 
 from eraser import ImageError, Photo
-from tests.app.test_erase_page import button, download, edit, erase_box, pixels, upload
+from tests.app.test_erase_page import button, changed, download, edit, erase_box, pixels, upload
 from tests.support.photos import encode, scene
 
 BIG = scene(1600, 1200, seed=4)
@@ -108,3 +111,27 @@ def test_two_uploads_before_either_is_decoded_whole_come_back_to_the_last_photo_
     app.run()
     assert [e.value for e in app.error] == [OUT_OF_TIME]
     assert edit(app).name == "street.jpg" and edit(app).current.data == erased
+
+
+def compared(app) -> tuple[np.ndarray, np.ndarray]:
+    """The two pictures Compare slides between: the original and the erased photo."""
+    app.toggle(key="eraser_compare_input").set_value(True)
+    app.run()
+    (view,) = [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare_view")]
+    data = json.loads(view.proto.json)
+    return tuple(pixels(base64.b64decode(data[which].split(",", 1)[1])) for which in ("was", "now"))
+
+
+def test_compare_on_a_large_jpeg_changes_only_what_was_erased(app, canvas, big):
+    upload(app, big)
+    first_look = pixels(canvas.calls[-1]["background_image"])
+    app.run()  # the run the canvas asks for: the whole photo decoded
+    erase_box(app, canvas, (0.4, 0.4, 0.6, 0.6))
+    was, now = compared(app)
+    assert changed(was, now, (0.4, 0.4, 0.6, 0.6)) > 5  # the erase shows
+    away = np.ones(was.shape[:2], bool)
+    away[round(0.3 * 360):round(0.7 * 360), round(0.3 * 480):round(0.7 * 480)] = False
+    # Away from the erase, sliding changes nothing: both are pictures of the whole photo. The
+    # first look the canvas showed after the upload is a (slightly) different picture.
+    assert np.array_equal(was[away], now[away])
+    assert not np.array_equal(first_look[away], now[away])
