@@ -49,9 +49,10 @@ class Local:
     `reason` keeps the technical cause of any fallback, for logs and the command line."""
 
     def __init__(self, engine: str = engines.DEFAULT, model_file: str | Path | None = None, *,
-                 fallback: bool = False):
+                 fallback: bool = False, read_ahead: bool = True):
         self.engine = engines.get(engine, model_file)
         self.fallback = fallback
+        self.read_ahead = read_ahead  # see eraser.erase
         self.reason = ""
         self.model_title = self.engine.model_title
         self._loaded = False
@@ -80,7 +81,8 @@ class Local:
               keep_out: np.ndarray | None = None) -> Result:
         """`keep_out`: regions the fill must not copy from (see eraser.erase)."""
         self.load()
-        erased = pipeline.erase(photo, mask, engine=self.engine, grow=grow, crop=crop, keep_out=keep_out)
+        erased = pipeline.erase(photo, mask, engine=self.engine, grow=grow, crop=crop, keep_out=keep_out,
+                                read_ahead=self.read_ahead)
         # A fallback matters to the person only where PatchMatch really filled (auto's thin
         # strokes go to Telea either way).
         classic = self.fell_back and engines.get("patchmatch").title in erased.filled_by.split(", ")

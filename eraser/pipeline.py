@@ -28,12 +28,17 @@ def erase(
     crop: bool = True,
     model_file: str | Path | None = None,
     keep_out: np.ndarray | None = None,
+    read_ahead: bool = True,
 ) -> Photo:
     """The photo with the masked pixels (True / non-zero) filled in; everything else unchanged.
 
     `keep_out` (True / non-zero; the photo's size, or its shape at another scale) marks where the
     fill may not copy from. Where it overlaps the grown mask, the mask wins: those pixels are
     erased. `result.filled_by` names the engines that filled it, e.g. "MI-GAN" or "Telea, PatchMatch".
+
+    `read_ahead`: a JPEG's coefficients are read beside the fill, so saving the result right after
+    costs less. Off when the save comes later (the app shows the result first): the read would
+    only compete with the fill for the CPU.
     """
     mask = prepare(mask, photo.size, grow)
     if keep_out is not None:
@@ -42,7 +47,8 @@ def erase(
     chosen = engines.get(engine, model_file) if isinstance(engine, str) else engine
     boxes = chosen.boxes(mask, crop=crop)  # found once: hundreds of specks take a while
     check_enough_left(mask, boxes, keep_out)
-    photo = photo.reading_jpeg()  # while the engine fills, so saving the result costs less
+    if read_ahead:
+        photo = photo.reading_jpeg()
     try:
         filled, used = chosen.erase(photo.pixels, mask, crop=crop, boxes=boxes, keep_out=keep_out)
     except EraserError:

@@ -6,8 +6,9 @@ import streamlit as st
 from eraser.backends import Local
 
 
-def ready(engine: str) -> Local:
-    """`engine` loaded; a download shows a bar where the page is drawing, one step per percent."""
+def ready(engine: str, read_ahead: bool = True) -> Local:
+    """`engine` loaded; a download shows a bar where the page is drawing, one step per percent.
+    `read_ahead`: as eraser.erase takes it."""
     bar, shown = None, -1
 
     def progress(done: int, total: int) -> None:
@@ -19,7 +20,7 @@ def ready(engine: str) -> Local:
             bar.progress(percent / 100, text=f"Downloading the model (once): {done / 1e6:.0f} of {total / 1e6:.0f} MB")
 
     try:
-        return Local(engine, fallback=True).load(progress)
+        return Local(engine, fallback=True, read_ahead=read_ahead).load(progress)
     finally:
         if bar is not None:
             bar.empty()
