@@ -446,10 +446,15 @@ class Photo:
         return output_name(self.name, format or self.format)
 
     def mime_type(self, format: str | None = None) -> str:
-        return FORMATS[_normalise_format(format or self.format)][1]
+        return mime_type(format or self.format)
 
 
 def output_name(name: str | None, format: str) -> str:
     """'<stem>_erased.<ext>': the erased photo's file name, for a photo of this name and format."""
     stem = PurePath(name).stem if name else "photo"
     return f"{stem}_erased.{FORMATS[_normalise_format(format)][0]}"
+
+
+def mime_type(format: str) -> str:
+    """The MIME type of a photo saved in this format."""
+    return FORMATS[_normalise_format(format)][1]

@@ -15,7 +15,7 @@ from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
-from eraser.images import FORMATS, Glance, glance, output_name
+from eraser.images import Glance, glance, mime_type, output_name
 from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset, canvas, engine, reload, uploads
 from ui.state import state
@@ -163,7 +163,7 @@ def take_upload() -> None:
         if isinstance(seen, Photo):  # decoded whole already
             open_photo(state.edit.original.key, file.name, data, seen)
             state.opening = None
-        state.file = {"file_name": output_name(file.name, seen.format), "mime": FORMATS[seen.format][1]}
+        state.file = {"file_name": output_name(file.name, seen.format), "mime": mime_type(seen.format)}
         state.compare = False
         new_canvas()
         if isinstance(seen, Glance):
