@@ -311,7 +311,7 @@ def glance(data: bytes, fits: tuple[int, int], name: str | None = None) -> Glanc
     any other photo comes whole, as a Photo, since a first look would cost as much."""
     data = bytes(data)
     image, orientation, size = _decode(data, "photo", ImageError, fits)
-    if image.size in (size, size[::-1]):  # not scaled: the photo itself
+    if image.size == size:  # not scaled: the photo itself (both upright)
         return Photo._of(data, name, image, orientation, size)
     _check_sides(size)
     return Glance(size, *_pixels_and_alpha(image))
