@@ -311,7 +311,7 @@ def glance(data: bytes, fits: tuple[int, int], name: str | None = None) -> Glanc
     any other photo comes whole, as a Photo, since a first look would cost as much."""
     data = bytes(data)
     image, orientation, size = _decode(data, "photo", ImageError, fits)
-    if image.size in (size, size[::-1]):  # not scaled: the photo itself
+    if image.size == size:  # not scaled: the photo itself (both upright)
         return Photo._of(data, name, image, orientation, size)
     _check_sides(size)
     return Glance(size, *_pixels_and_alpha(image))
@@ -446,10 +446,15 @@ class Photo:
         return output_name(self.name, format or self.format)
 
     def mime_type(self, format: str | None = None) -> str:
-        return FORMATS[_normalise_format(format or self.format)][1]
+        return mime_type(format or self.format)
 
 
 def output_name(name: str | None, format: str) -> str:
     """'<stem>_erased.<ext>': the erased photo's file name, for a photo of this name and format."""
     stem = PurePath(name).stem if name else "photo"
     return f"{stem}_erased.{FORMATS[_normalise_format(format)][0]}"
+
+
+def mime_type(format: str) -> str:
+    """The MIME type of a photo saved in this format."""
+    return FORMATS[_normalise_format(format)][1]

@@ -15,7 +15,7 @@ from eraser.contract import DEFAULT_URL
 from eraser.editor import Edit, Step
 from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
-from eraser.images import FORMATS, Glance, glance, output_name
+from eraser.images import Glance, glance, mime_type, output_name
 from eraser.remote.client import KEY_ENV, URL_ENV
 from ui import asset, canvas, engine, reload, uploads
 from ui.state import state
@@ -147,27 +147,28 @@ def take_upload() -> None:
         return  # nothing new: the person closed the file, or it is the photo being edited
     state.upload_error = None
     data = file.getvalue()
+    width = canvas_width()
     try:
         # A JPEG's first look is decoded at about the canvas's scale, 4 times sooner than the
         # whole photo (opened_fully).
-        seen = glance(data, (canvas_width(), MAX_HEIGHT), file.name)
+        seen = glance(data, (width, MAX_HEIGHT), file.name)
     except EraserError as error:
         state.upload_error = str(error)
     else:
-        # Decoded whole in the run after the one that draws its canvas (the canvas asks for a run
-        # once it is in the browser): in this run it would slow the browser drawing the page. Until
-        # then, the work to come back to: the last photo opened whole, its steps and drawing.
+        whole = isinstance(seen, Photo)  # not a first look: decoded whole already
+        # A first look's photo is decoded whole in the run after the one that draws its canvas (the
+        # canvas asks for a run once it is in the browser): in this run it would slow the browser
+        # drawing the page. Until then, the work to come back to: the last photo opened whole.
         before = state.opening["before"] if state.opening else reload.work() if state.edit else None
-        state.opening = {"before": before, "drawn": False}
+        state.opening = None if whole else {"before": before, "drawn": False}
         state.edit = Edit(data, file.name, seen.size)
-        if isinstance(seen, Photo):  # decoded whole already
+        if whole:
             open_photo(state.edit.original.key, file.name, data, seen)
-            state.opening = None
-        state.file = {"file_name": output_name(file.name, seen.format), "mime": FORMATS[seen.format][1]}
+        state.file = {"file_name": output_name(file.name, seen.format), "mime": mime_type(seen.format)}
         state.compare = False
         new_canvas()
-        if isinstance(seen, Glance):
-            state.first_look = ((state.edit.original.key, canvas_width()), picture(seen, canvas_width()))
+        if not whole:
+            state.first_look = ((state.edit.original.key, width), picture(seen, width))
         reload.start()
     state.upload_id = file.file_id
     uploads.release(file)

@@ -21,19 +21,29 @@ def restore() -> None:
     token = st.query_params.get(PARAM)
     if state.edit is None and token and (kept := store().get(token)) is not None:
         state.token = token
-        state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view = kept
+        _set(kept)
     if state.token and token != state.token:
         st.query_params[PARAM] = state.token
 
 
+def _current() -> tuple:
+    """The work's parts, as the store keeps them (references only: nothing is copied)."""
+    return state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view
+
+
+def _set(kept: tuple) -> None:
+    state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view = kept
+
+
 def work() -> tuple:
-    """The work as it is now, to put back should what replaces it fail."""
-    return state.token, state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view
+    """The work as it is now, with its token, to put back should what replaces it fail."""
+    return state.token, _current()
 
 
 def put_back(kept: tuple) -> None:
     """Work from work(), back as it was, with its URL."""
-    state.token, state.edit, state.file, state.drawing, state.canvas, state.marks, state.keep, state.view = kept
+    state.token, parts = kept
+    _set(parts)
     if state.token:
         st.query_params[PARAM] = state.token
     else:
@@ -55,11 +65,10 @@ def forget() -> None:
 
 
 def save() -> None:
-    """Keep the work as it is now (references only: nothing is copied)."""
-    edit = state.edit
-    if edit is None or not state.token:
+    """Keep the work as it is now."""
+    if state.edit is None or not state.token:
         return
-    drawing, marks, keep = state.drawing, state.marks, state.keep
-    nbytes = edit.kept_bytes + (len(drawing["png"] or b"") if drawing else 0)
-    nbytes += sum(mask.nbytes for mask in (marks, keep) if mask is not None)
-    store().put(state.token, (edit, state.file, drawing, state.canvas, marks, keep, state.view), nbytes)
+    drawing = state.drawing
+    nbytes = state.edit.kept_bytes + (len(drawing["png"] or b"") if drawing else 0)
+    nbytes += sum(mask.nbytes for mask in (state.marks, state.keep) if mask is not None)
+    store().put(state.token, _current(), nbytes)

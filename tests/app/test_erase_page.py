@@ -61,6 +61,12 @@ def compare_on_and_off(app):
     app.run()
 
 
+def compare_data(app) -> dict:
+    """What the Compare view was given: both pictures (data URLs) and their size."""
+    (view,) = [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare_view")]
+    return json.loads(view.proto.json)
+
+
 def changed(before, after, box):
     """Mean change inside a box given in fractions of the photo."""
     height, width = before.shape[:2]
@@ -230,8 +236,7 @@ def test_compare_shows_original_and_erased_photo_in_the_canvas_place(app, canvas
     app.run()
 
     assert len(canvas.calls) == calls  # the canvas gives its place to the comparison
-    (view,) = [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare_view")]
-    data = json.loads(view.proto.json)
+    data = compare_data(app)
     assert (data["width"], data["height"]) == size
     assert data["was"].startswith("data:image/jpeg;base64,") and data["was"] != data["now"]
     assert button(app, "Erase").disabled

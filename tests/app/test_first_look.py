@@ -3,14 +3,13 @@ canvas's scale), and decoded whole in the next run, once its canvas is in the br
 whole decode fail where the first look did not, the work from before the upload comes back."""
 
 import base64
-import json
 
 import cv2
 import numpy as np
 import pytest
 
 from eraser import ImageError, Photo
-from tests.app.test_erase_page import button, changed, download, edit, erase_box, pixels, upload
+from tests.app.test_erase_page import button, changed, compare_data, download, edit, erase_box, pixels, upload
 from tests.support.photos import encode, scene
 
 BIG = scene(1600, 1200, seed=4)
@@ -117,8 +116,7 @@ def compared(app) -> tuple[np.ndarray, np.ndarray]:
     """The two pictures Compare slides between: the original and the erased photo."""
     app.toggle(key="eraser_compare_input").set_value(True)
     app.run()
-    (view,) = [e for e in app.main.get("bidi_component") if e.key.startswith("eraser_compare_view")]
-    data = json.loads(view.proto.json)
+    data = compare_data(app)
     return tuple(pixels(base64.b64decode(data[which].split(",", 1)[1])) for which in ("was", "now"))
 
 

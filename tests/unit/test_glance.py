@@ -77,7 +77,15 @@ def test_camera_and_unusual_jpegs_are_seen_like_the_photo(make):
     assert np.abs(whole.astype(int) - seen.pixels).mean() < 2
 
 
-@pytest.mark.parametrize("data", [encode(BIG, "PNG"), jpeg(scene(300, 200))], ids=["png", "small jpeg"])
+def _sideways() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize("data", [
+    encode(BIG, "PNG"), jpeg(scene(300, 200)), jpeg(scene(300, 200), exif=_sideways()),
+], ids=["png", "small jpeg", "small jpeg stored sideways"])
 def test_anything_a_first_look_would_not_spare_comes_whole(data):
     seen = glance(data, CANVAS, name="street.jpg")
     assert isinstance(seen, Photo) and seen.name == "street.jpg"
