@@ -115,6 +115,10 @@ class LearnedEngine(Engine):
             _failures.pop(key, None)
         return self
 
+    def fetches(self) -> bool:
+        return (self._wiring is None and self.model_file is None and not os.path.lexists(models.path(self.model))
+                and not models.offline())
+
     def _open(self, key: tuple, progress: Progress | None) -> Wiring:
         file = self.model_file or models.ensure(self.model, progress)
         info = models.regular(file)  # before anything opens it
