@@ -74,6 +74,7 @@ def upload(fake: Canvas, data: bytes) -> tuple[AppTest, float, float]:
     and CPU seconds of the process)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    fake.drawings.clear()  # a new session's canvases are empty (their keys repeat across sessions)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     app.file_uploader[0].set_value(("photo.jpg", data, "image/jpeg"))
     start, start_cpu = time.perf_counter(), time.process_time()
