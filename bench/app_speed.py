@@ -172,7 +172,7 @@ def choose_engine(page, engine: str) -> None:
     expect(page.locator(STALE)).to_have_count(0)  # the page's rerun for the choice has ended
 
 
-def erase_to_canvas(page, step: int, box: tuple[float, float], pause: float) -> float:
+def erase_to_canvas(page, step: int, box: tuple[float, float], pause: float = 0.0) -> float:
     """Paint a stroke, press Erase `pause` s after the stroke's run has ended (0: as soon as
     Erase is enabled), and time until the erased photo is on the new canvas."""
     canvas = page.locator(LIVE_CANVAS).locator("canvas.upper-canvas")
