@@ -73,6 +73,11 @@ class Local:
         return self
 
     @property
+    def fetches(self) -> bool:
+        """Whether `load` would download a model file first."""
+        return not self._loaded and self.engine.fetches()
+
+    @property
     def fell_back(self) -> bool:
         """Whether PatchMatch fills what the chosen engine was meant to fill."""
         return bool(self.reason)

@@ -6,6 +6,7 @@ import base64
 import os
 import time
 
+import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
@@ -17,7 +18,7 @@ from eraser.engines.auto import thin
 from eraser.errors import EraserError, RemoteError, StepDropped
 from eraser.images import Glance, glance, mime_type, output_name
 from eraser.remote.client import KEY_ENV, URL_ENV
-from ui import asset, canvas, engine, reload, uploads
+from ui import ahead, asset, canvas, engine, reload, uploads
 from ui.state import state
 
 # The canvas fits the page's column (about 360 px on a phone) and at most this width and height;
@@ -130,6 +131,7 @@ def new_canvas() -> None:
     """An empty canvas (strokes and marks gone) and no stale message: after an erase, undo, redo or
     clear. A message belongs to one moment: the next thing that works clears it."""
     canvas.forget()
+    ahead.drop()
     state.first_look = None
     state.failure = None
     state.upload_error = None
@@ -271,19 +273,32 @@ def service_settings() -> None:
     st.caption("The photo and the mask are sent to this service to be erased.")
 
 
-def erase_now(edit: Edit, mask, marks: canvas.Marks | None) -> bool:
-    """Erase the current photo with visible progress (the mask file's `mask`, else the marks, and
-    their keep-out); a success becomes the next step."""
+def to_erase(mask, marks: canvas.Marks | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """What Erase erases: the mask file's `mask`, else the marks; and the keep-out marks."""
+    return (marks.erase() if mask is None else mask), (marks.keep_out() if marks else None)
+
+
+def erase_ahead(edit: Edit, mask: np.ndarray, keep_out: np.ndarray | None) -> None:
+    """Start filling what is marked, for Erase to find done (ui/ahead.py); not when the engine
+    would first download its model, whose progress belongs to the click."""
+    eraser = engine.ready(state.engine, read_ahead=False, fetch=False)
+    if eraser is not None:
+        photo = photo_of(edit.current, edit.name)
+        ahead.start(edit.current.key, ("Local", state.engine), mask, keep_out, eraser, photo)
+
+
+def erase_now(edit: Edit, mask: np.ndarray, keep_out: np.ndarray | None) -> bool:
+    """Erase the current photo with visible progress, or take the fill made ahead for exactly
+    this; a success becomes the next step."""
     start = time.perf_counter()
     # A spinner rather than st.status, which sleeps 0.05 s as it opens and again as it closes.
     with st.spinner("Erasing…", show_time=True):
         try:
-            photo = photo_of(edit.current, edit.name)
-            if mask is None:
-                mask = marks.erase()
-            keep_out = marks.keep_out() if marks else None
-            eraser = backend()
-            result = eraser.erase(photo, mask, keep_out=keep_out)
+            if made := ahead.take(edit.current.key, (state.backend, state.engine), mask, keep_out):
+                eraser, result = made.eraser, made.future.result()
+            else:
+                eraser = backend()
+                result = eraser.erase(photo_of(edit.current, edit.name), mask, keep_out=keep_out)
         except EraserError as error:
             state.failure = {"message": str(error), "remote": isinstance(error, RemoteError)}
             return False
@@ -407,6 +422,8 @@ def draw_editor(edit: Edit) -> None:
     actions.button("Undo erase", on_click=undo, disabled=not edit.can_undo, icon=":material/undo:",
                    help=f"Go back one erase (up to {edit.max_steps}).")
     actions.button("Redo erase", on_click=redo, disabled=not edit.can_redo, icon=":material/redo:")
+    if marked and not clicked and not comparing and state.backend == "Local":
+        erase_ahead(edit, *to_erase(mask, marks))  # after the button: the stroke's run shows Erase at once
     download_at = actions
     if edit.current.pending:  # said in Download's place, rather than the last photo's Download
         download_at = actions.empty()
@@ -420,7 +437,7 @@ def draw_editor(edit: Edit) -> None:
     kept_widget(actions.toggle, "Compare", "eraser_compare", disabled=not edit.erased,
                 help="See the original and the erased photo in the same place.")
     with status_slot:
-        if clicked and erase_now(edit, mask, marks):
+        if clicked and erase_now(edit, *to_erase(mask, marks)):
             # The erased photo on a fresh canvas; the whole page when the engine list must
             # now mark a model that could not be had.
             st.rerun() if state.notice else canvas.rerun()

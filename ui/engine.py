@@ -6,9 +6,12 @@ import streamlit as st
 from eraser.backends import Local
 
 
-def ready(engine: str, read_ahead: bool = True) -> Local:
+def ready(engine: str, read_ahead: bool = True, fetch: bool = True) -> Local | None:
     """`engine` loaded; a download shows a bar where the page is drawing, one step per percent.
-    `read_ahead`: as eraser.erase takes it."""
+    `read_ahead`: as eraser.erase takes it. `fetch=False`: None rather than a download."""
+    local = Local(engine, fallback=True, read_ahead=read_ahead)
+    if not fetch and local.fetches:
+        return None
     bar, shown = None, -1
 
     def progress(done: int, total: int) -> None:
@@ -20,7 +23,7 @@ def ready(engine: str, read_ahead: bool = True) -> Local:
             bar.progress(percent / 100, text=f"Downloading the model (once): {done / 1e6:.0f} of {total / 1e6:.0f} MB")
 
     try:
-        return Local(engine, fallback=True, read_ahead=read_ahead).load(progress)
+        return local.load(progress)
     finally:
         if bar is not None:
             bar.empty()

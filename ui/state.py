@@ -11,13 +11,16 @@ what the Erase page chose after its widgets are gone.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 import streamlit as st
 
 from eraser import engines
 from eraser.editor import Edit
+
+if TYPE_CHECKING:
+    from ui.ahead import Ahead
 
 T = TypeVar("T")
 PREFIX = "eraser_"
@@ -64,6 +67,7 @@ class State:
     view: Key[dict | None] = Key(lambda: None)  # {"photo", "zoom", "x", "y"}: the part on the canvas
     # The erase and keep-out masks of an erase whose file is still being made (pages/erase.py).
     erased_marks: Key[tuple | None] = Key(lambda: None)
+    ahead: Key[Ahead | None] = Key(lambda: None)  # the fill started when the last stroke ended
     background: Key[tuple | None] = Key(lambda: None)  # (what it shows, JPEG): the canvas's picture
     width: Key[int] = Key(lambda: 704)  # the column's width, as the browser last reported it
     compare: Key[bool] = Key(lambda: False)

@@ -33,6 +33,9 @@ class AutoEngine(Engine):
                 self.note = f"{error} Objects are filled with PatchMatch instead."
         return self
 
+    def fetches(self) -> bool:
+        return self.thick is None and MiganEngine().fetches()
+
     def engine_for(self, mask: np.ndarray) -> Engine:
         return self.thin if thin(mask) else self.load().thick
 

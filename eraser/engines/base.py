@@ -51,6 +51,10 @@ class Engine(ABC):
         `progress(done, total)` bytes); EngineError if it cannot. Classic engines have nothing to do."""
         return self
 
+    def fetches(self) -> bool:
+        """Whether `load` would download a model file (and so wants a progress bar to show)."""
+        return False
+
     def engine_for(self, mask: np.ndarray) -> Engine:
         """The engine that fills a window with this mask; composite engines choose here."""
         return self

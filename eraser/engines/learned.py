@@ -70,6 +70,12 @@ _sessions: dict[tuple, tuple[tuple, Wiring]] = {}  # model -> (file version, wir
 _failures: dict[tuple, tuple[float, str]] = {}
 
 
+def _failed_lately(key: tuple) -> str | None:
+    """Why the model of `key` could not be had, if that was less than RETRY_AFTER ago."""
+    failed = _failures.get(key)
+    return failed[1] if failed and time.monotonic() - failed[0] < RETRY_AFTER else None
+
+
 def forget() -> None:
     """Drop every cached session and failure (after a model file was replaced)."""
     with _lock:
@@ -104,9 +110,8 @@ class LearnedEngine(Engine):
             model_lock = _locks.setdefault(key, threading.Lock())
         # One lock per model: a 208 MB download of one does not hold up the other.
         with model_lock:
-            failed = _failures.get(key)
-            if failed and time.monotonic() - failed[0] < RETRY_AFTER:
-                raise ModelError(failed[1])
+            if failed := _failed_lately(key):
+                raise ModelError(failed)
             try:
                 self._wiring = self._open(key, progress)
             except ModelError as error:
@@ -114,6 +119,10 @@ class LearnedEngine(Engine):
                 raise
             _failures.pop(key, None)
         return self
+
+    def fetches(self) -> bool:
+        return (self._wiring is None and self.model_file is None and not os.path.lexists(models.path(self.model))
+                and not models.offline() and not _failed_lately((self.name, None)))  # a failure is not retried yet
 
     def _open(self, key: tuple, progress: Progress | None) -> Wiring:
         file = self.model_file or models.ensure(self.model, progress)

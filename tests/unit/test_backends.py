@@ -8,6 +8,7 @@ from eraser import Photo
 from eraser.backends import Local, Remote, Result, weaker
 from eraser.engines import learned
 from eraser.errors import ModelError
+from tests.support.model_host import hosted_migan, pin
 from tests.support.photos import blob, encode
 from tests.support.remote import KEY, make_app, serving
 
@@ -74,3 +75,22 @@ def test_remote_returns_the_same_result(tmp_path):
         result = Remote(KEY, origin, allow_local=True).erase(photo, mask)
     assert result.filled_by == "Remote service" and result.note == ""
     assert result.photo.size == photo.size and outside_unchanged(photo, result.photo, mask)
+
+
+@pytest.mark.slow
+def test_fetches_says_whether_loading_would_download_a_model_first(tmp_path, monkeypatch):
+    assert not Local("patchmatch").fetches and not Local("telea").fetches
+    assert not Local("auto").fetches and not Local("migan").fetches  # downloads are off here: no fetch
+    with hosted_migan(monkeypatch, tmp_path / "host", tmp_path / "cache"):
+        assert Local("auto").fetches and Local("migan").fetches and Local("lama").fetches
+        assert not Local("migan", model_file=tmp_path / "own.onnx").fetches  # a file of the person's own
+        local = Local("auto").load()  # fetched here
+        assert not local.fetches and not Local("auto").fetches and not Local("migan").fetches
+
+
+def test_a_model_that_just_failed_to_download_is_not_fetched_again_yet(monkeypatch):
+    monkeypatch.delenv("ERASER_OFFLINE")
+    pin(monkeypatch, "migan", b"never served", "http://127.0.0.1:9/migan.onnx")
+    assert Local("auto").fetches
+    assert Local("auto").load().fell_back  # the download failed: PatchMatch fills objects
+    assert not Local("auto").fetches and not Local("migan").fetches  # until learned.RETRY_AFTER has passed
