@@ -116,15 +116,16 @@ def remote_access() -> tuple[str, str | None]:
     return state.remote_key or setting(KEY_ENV), setting(URL_ENV) or None
 
 
-def backend():
+def backend(fetch: bool = True):
     """The chosen backend, ready: Local's model fetched the first time with a progress bar (and
-    PatchMatch in its place, said in each erase's note, when it cannot be had)."""
+    PatchMatch in its place, said in each erase's note, when it cannot be had); with
+    `fetch=False`, None rather than a download."""
     if state.backend == "Remote":
         key, url = remote_access()
         return Remote(key, url)  # an empty key is refused, never replaced
     # The erased photo's file is made after its canvas (settle): a JPEG's coefficients are read
     # then, not beside the fill, where the read took CPU from what the person waits for.
-    return engine.ready(state.engine, read_ahead=False)
+    return engine.ready(state.engine, read_ahead=False, fetch=fetch)
 
 
 def new_canvas() -> None:
@@ -281,10 +282,10 @@ def to_erase(mask, marks: canvas.Marks | None) -> tuple[np.ndarray, np.ndarray |
 def erase_ahead(edit: Edit, mask: np.ndarray, keep_out: np.ndarray | None) -> None:
     """Start filling what is marked, for Erase to find done (ui/ahead.py); not when the engine
     would first download its model, whose progress belongs to the click."""
-    eraser = engine.ready(state.engine, read_ahead=False, fetch=False)
+    eraser = backend(fetch=False)
     if eraser is not None:
         photo = photo_of(edit.current, edit.name)
-        ahead.start(edit.current.key, ("Local", state.engine), mask, keep_out, eraser, photo)
+        ahead.start(edit.current.key, (state.backend, state.engine), mask, keep_out, eraser, photo)
 
 
 def erase_now(edit: Edit, mask: np.ndarray, keep_out: np.ndarray | None) -> bool:

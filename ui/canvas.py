@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -237,6 +237,7 @@ class Marks:
     rect: tuple[int, int, int, int]
     kind: str
     drawing: np.ndarray | None
+    _erase: np.ndarray | None = field(default=None, init=False, repr=False)
 
     def _mask(self, name: str, kind: str) -> np.ndarray | None:
         kept = getattr(state, name)
@@ -252,8 +253,12 @@ class Marks:
         return drawn or (state.marks is not None and bool(state.marks.any()))
 
     def erase(self) -> np.ndarray:
-        mask = self._mask("marks", "erase")
-        return np.zeros((self.photo_size[1], self.photo_size[0]), bool) if mask is None else mask
+        """The photo-size mask to erase: built once per run (at 12 MP, 0.04 s), though the fill
+        started ahead, Erase and the thin-line warning each ask for it."""
+        if self._erase is None:
+            mask = self._mask("marks", "erase")
+            self._erase = np.zeros((self.photo_size[1], self.photo_size[0]), bool) if mask is None else mask
+        return self._erase
 
     def keep_out(self) -> np.ndarray | None:
         mask = self._mask("keep", "keep")

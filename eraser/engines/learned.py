@@ -105,7 +105,7 @@ class LearnedEngine(Engine):
         once per process; ModelError if unusable."""
         if self._wiring is not None:
             return self
-        key = (self.name, str(self.model_file.resolve()) if self.model_file else None)
+        key = self._key()
         with _lock:
             model_lock = _locks.setdefault(key, threading.Lock())
         # One lock per model: a 208 MB download of one does not hold up the other.
@@ -122,7 +122,11 @@ class LearnedEngine(Engine):
 
     def fetches(self) -> bool:
         return (self._wiring is None and self.model_file is None and not os.path.lexists(models.path(self.model))
-                and not models.offline() and not _failed_lately((self.name, None)))  # a failure is not retried yet
+                and not models.offline() and not _failed_lately(self._key()))  # a failure is not retried yet
+
+    def _key(self) -> tuple:
+        """This engine's model, as the process's sessions and failures are kept by."""
+        return self.name, str(self.model_file.resolve()) if self.model_file else None
 
     def _open(self, key: tuple, progress: Progress | None) -> Wiring:
         file = self.model_file or models.ensure(self.model, progress)
